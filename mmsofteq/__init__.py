@@ -1,0 +1,21 @@
+"""mmsofteq: tunable soft rotation equivariance for OpenMMLab backbones.
+
+Importing the package registers its models, hooks, loops and metrics in the ``mmsofteq``
+registry scope and lets mmengine resume checkpoints under torch >= 2.6 (``compat``).
+The math layers (``mmsofteq.groups``, ``mmsofteq.projection``) import no OpenMMLab code.
+"""
+from .version import __version__
+
+try:  # the OpenMMLab side is optional for the pure math API
+    import mmengine  # noqa: F401
+except ImportError:  # pragma: no cover
+    _HAS_MMENGINE = False
+else:
+    _HAS_MMENGINE = True
+
+if _HAS_MMENGINE:
+    from .compat import enable_safe_checkpoint_loading
+    enable_safe_checkpoint_loading()
+    from . import engine, evaluation, models, nn  # noqa: F401,E402  (register modules)
+
+__all__ = ['__version__']

@@ -1,0 +1,48 @@
+"""A group generator acting on a finite-dimensional real vector space."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+GeneratorKind = Literal['lie', 'difference']
+
+
+@dataclass(frozen=True, eq=False)
+class Generator:
+    """One generator ``D`` (an ``N x N`` float64 matrix) of a group action.
+
+    Attributes:
+        matrix: ``(N, N)`` float64, read-only.
+            * ``kind='lie'``: a Lie-algebra element ``L`` with ``ρ(exp(tL)) = expm(t·L)``
+              for a rotation by ``t`` radians. Equivariance error of a layer under a rotation
+              by ``t`` is bounded by ``|t|`` times the constraint norm (see ``certificate``).
+            * ``kind='difference'``: the forward difference ``ρ(g) − I`` of a discrete
+              group element ``g`` (a quarter turn, a reflection, ...).
+        kind: ``'lie'`` or ``'difference'``.
+        label: human-readable name, e.g. ``'rot90'``, ``'so2'``, ``'flip_x'``.
+    """
+
+    matrix: np.ndarray
+    kind: GeneratorKind
+    label: str
+
+    def __post_init__(self) -> None:
+        matrix = np.array(self.matrix, dtype=np.float64, copy=True)
+        if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+            raise ValueError(f'generator matrix must be square, got shape {matrix.shape}')
+        if self.kind not in ('lie', 'difference'):
+            raise ValueError(f"kind must be 'lie' or 'difference', got {self.kind!r}")
+        matrix.setflags(write=False)
+        object.__setattr__(self, 'matrix', matrix)
+
+    @property
+    def dim(self) -> int:
+        return self.matrix.shape[0]
+
+
+def difference_generator(group_element: np.ndarray, label: str) -> Generator:
+    """Forward difference ``ρ(g) − I`` of a discrete group element ``ρ(g)`` (``N x N``)."""
+    element = np.asarray(group_element, dtype=np.float64)
+    return Generator(element - np.eye(element.shape[0]), 'difference', label)

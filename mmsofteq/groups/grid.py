@@ -1,0 +1,115 @@
+"""Rotation and reflection operators on a square ``k x k`` grid of scalars.
+
+A scalar field on the grid (one conv-kernel slice, one channel of a position-embedding grid,
+a flattened image) is a vector ``f ∈ R^N`` with ``N = k²``, flattened row-major:
+``f[r * k + c]`` is row ``r`` (top to bottom) and column ``c`` (left to right).
+Coordinates are centred: ``x = c − (k−1)/2``, ``y = (k−1)/2 − r`` (y points up).
+
+Discretisation (documented in ``docs/math.md``):
+
+* **Quarter turns are exact.** ``quarter_turn_operator(k)`` is the permutation matrix of
+  ``numpy.rot90`` (counter-clockwise); so C4 acts by an exact permutation.
+* **Continuous rotation** uses the spectral generator ``L = y·∂_x − x·∂_y`` with the periodic
+  Fourier differentiation matrix along each axis. ``L`` is real skew-symmetric, hence
+  **normal**, and commutes exactly with the quarter turn and anti-commutes with the flip
+  (``F L F = −L``). Its eigenvalues are ``±i·ω`` with ``ω`` approximating the angular
+  frequency of the mode. ``(expm(t·L) f)(p) ≈ f(R_{−t} p)``: the field rotated counter-clockwise
+  by ``t`` radians (checked on smooth fields in the tests). Rotations by other angles are
+  ``expm(t·L)`` (orthogonal); on small grids these are coarse, which is why quarter turns use
+  the exact permutation.
+* **Reflection** ``x → −x`` is the exact left-right permutation.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy.linalg import expm
+
+
+def square_grid_size(grid_shape: int | tuple[int, int]) -> int:
+    """Return ``k`` for a square ``(k, k)`` grid; raise ``ValueError`` otherwise."""
+    if isinstance(grid_shape, (int, np.integer)):
+        height = width = int(grid_shape)
+    else:
+        shape = tuple(int(s) for s in grid_shape)
+        if len(shape) != 2:
+            raise ValueError(f'grid_shape must be an int or (height, width), got {grid_shape!r}')
+        height, width = shape
+    if height != width:
+        raise ValueError(f'grid_shape must be square (rotations map a k x k grid onto itself), '
+                         f'got (height, width) = ({height}, {width})')
+    if height < 1:
+        raise ValueError(f'grid_shape must be positive, got {height}')
+    return height
+
+
+def fourier_derivative_matrix(k: int) -> np.ndarray:
+    """``(k, k)`` periodic spectral differentiation matrix for unit spacing (skew-symmetric).
+
+    ``D[i, j] = (2π/k)·(−1)^(i−j) / (2 sin(π(i−j)/k))`` (k odd) or with ``tan`` (k even),
+    ``D[i, i] = 0`` (Trefethen, *Spectral Methods in MATLAB*, ch. 3, rescaled to unit spacing). The even case drops the Nyquist mode (standard choice), keeping skewness.
+    """
+    index = np.arange(k)
+    offset = index[:, None] - index[None, :]
+    derivative = np.zeros((k, k))
+    off_diagonal = offset != 0
+    angle = np.pi * offset[off_diagonal] / k
+    sign = np.where(offset[off_diagonal] % 2 == 0, 1.0, -1.0)
+    denominator = np.sin(angle) if k % 2 == 1 else np.tan(angle)
+    derivative[off_diagonal] = sign / (2.0 * denominator)
+    return derivative * (2.0 * np.pi / k)
+
+
+@lru_cache(maxsize=64)
+def _rotation_generator(k: int) -> np.ndarray:
+    centred = np.arange(k) - (k - 1) / 2.0
+    identity = np.eye(k)
+    derivative = fourier_derivative_matrix(k)
+    # Row-major flattening: the row index r is the slow (left) Kronecker factor.
+    d_dx = np.kron(identity, derivative)            # along columns (x grows with c)
+    d_dy = -np.kron(derivative, identity)           # y grows as r decreases
+    x = np.kron(identity, np.diag(centred))
+    y = np.kron(np.diag(-centred), identity)
+    generator = y @ d_dx - x @ d_dy
+    generator = 0.5 * (generator - generator.T)     # exact skew-symmetry in floating point
+    generator.setflags(write=False)
+    return generator
+
+
+def rotation_generator(grid_shape: int | tuple[int, int]) -> np.ndarray:
+    """``(N, N)`` skew-symmetric generator ``L = y∂_x − x∂_y`` of counter-clockwise rotation."""
+    return _rotation_generator(square_grid_size(grid_shape))
+
+
+def _index_permutation(k: int, transform) -> np.ndarray:
+    indices = np.arange(k * k).reshape(k, k)
+    moved = transform(indices)
+    permutation = np.zeros((k * k, k * k))
+    # new_field[p] = old_field[moved.flat[p]]
+    permutation[np.arange(k * k), moved.ravel()] = 1.0
+    return permutation
+
+
+def quarter_turn_operator(grid_shape: int | tuple[int, int], turns: int = 1) -> np.ndarray:
+    """``(N, N)`` permutation ``ρ(g)`` with ``(ρ f).reshape(k, k) == np.rot90(f.reshape(k, k), turns)``."""
+    k = square_grid_size(grid_shape)
+    return _index_permutation(k, lambda a: np.rot90(a, turns))
+
+
+def reflection_operator(grid_shape: int | tuple[int, int]) -> np.ndarray:
+    """``(N, N)`` permutation of the left-right flip ``x → −x`` (``np.fliplr``)."""
+    k = square_grid_size(grid_shape)
+    return _index_permutation(k, np.fliplr)
+
+
+def rotation_operator(grid_shape: int | tuple[int, int], angle: float) -> np.ndarray:
+    """``(N, N)`` orthogonal operator of a counter-clockwise rotation by ``angle`` radians.
+
+    Multiples of π/2 return the exact permutation; other angles ``expm(angle · L)``.
+    """
+    k = square_grid_size(grid_shape)
+    turns = angle / (np.pi / 2)
+    if abs(turns - round(turns)) < 1e-12:
+        return quarter_turn_operator(k, int(round(turns)) % 4)
+    return expm(angle * _rotation_generator(k))

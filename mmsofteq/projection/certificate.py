@@ -1,0 +1,64 @@
+"""The guarantee a projector carries (printed per layer by the tools)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .cutoff import Cutoff, count_null_directions
+
+
+@dataclass(frozen=True)
+class ProjectionCertificate:
+    """What a projector keeps and what it guarantees.
+
+    Attributes:
+        group: group name, e.g. ``'C4'``.
+        kept: directions with weight 1 (``σ ≤ cutoff_used``).
+        total: dimension ``n`` of the weight space the projector acts on.
+        null_dim: exactly equivariant directions (``σ ≈ 0``).
+        cutoff_used: the threshold ``τ`` (``inf`` for the identity, ``-inf`` if nothing kept).
+        bound: ``β = max_i m_i σ_i = ‖A P‖₂``, where ``A`` stacks the group's constraints
+            (one per generator) and ``m_i`` are the projector's weights. For every generator
+            ``D`` of the group and every ``θ``, with ``W = P(θ)``:
+
+            * difference generator (``D = ρ(g) − I``):
+              ``‖W ρ_in(g) − ρ_out(g) W‖_F ≤ β ‖θ‖_F``, and ``≤ m·β ‖θ‖_F`` for ``g^m``;
+            * Lie generator ``L`` (rotation by ``t`` radians):
+              ``‖W e^{t L_in} − e^{t L_out} W‖_F ≤ |t| β ‖θ‖_F``.
+
+            Invariant layers are the case ``ρ_out = I`` (per output row / kernel slice).
+            With the hard cutoff ``β ≤ τ`` (Claim 1); ``β = 0`` means exact equivariance.
+        method: ``'svd'`` or ``'schur'`` (the route that built the projector).
+        cutoff: the rule that was asked for.
+    """
+
+    group: str
+    kept: int
+    total: int
+    null_dim: int
+    cutoff_used: float
+    bound: float
+    method: str
+    cutoff: Cutoff
+
+    @classmethod
+    def from_spectrum(cls, group: str, sigmas: np.ndarray, masks: np.ndarray, tau: float,
+                      method: str, cutoff: Cutoff) -> 'ProjectionCertificate':
+        sigmas = np.asarray(sigmas, dtype=np.float64).ravel()
+        masks = np.asarray(masks, dtype=np.float64).ravel()
+        return cls(group=group, kept=int(np.count_nonzero(masks >= 1.0)), total=sigmas.size,
+                   null_dim=count_null_directions(sigmas), cutoff_used=float(tau),
+                   bound=float((masks * sigmas).max()) if sigmas.size else 0.0,
+                   method=method, cutoff=cutoff)
+
+    @property
+    def is_identity(self) -> bool:
+        return self.cutoff.kind == 'hard' and self.kept == self.total
+
+    def as_row(self) -> dict:
+        tau = self.cutoff_used
+        return dict(group=self.group, kept=f'{self.kept}/{self.total}', null=self.null_dim,
+                    tau='inf' if tau == math.inf else ('-' if tau == -math.inf else f'{tau:.4g}'),
+                    bound=f'{self.bound:.4g}', method=self.method, cutoff=self.cutoff.describe())
