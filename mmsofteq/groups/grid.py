@@ -113,3 +113,51 @@ def rotation_operator(grid_shape: int | tuple[int, int], angle: float) -> np.nda
     if abs(turns - round(turns)) < 1e-12:
         return quarter_turn_operator(k, int(round(turns)) % 4)
     return expm(angle * _rotation_generator(k))
+
+
+@lru_cache(maxsize=64)
+def symmetry_adapted_blocks(grid_shape: int | tuple[int, int],
+                            quarter_turns: bool = True) -> tuple[np.ndarray, ...]:
+    """Orthonormal real bases of the isotypic components of the quarter (or half) turn.
+
+    Any matrix ``G`` that commutes with the rotation ``S`` (``rot90`` if ``quarter_turns``,
+    else ``rot180``) is block-diagonal in these bases, so ``eigh(G)`` splits into
+    ``eigh(Bᵀ G B)`` per block: cost ``≈ 0.16 N³`` (quarter) or ``0.25 N³`` (half) instead of
+    ``N³``. Built from the orbits ``(p, Sp, S²p, ...)`` of grid points:
+
+    * quarter turn (orbits of 4, the centre alone): ``+1``: ``(1, 1, 1, 1)/2``;
+      ``−1``: ``(1, −1, 1, −1)/2``; ``±i`` (real 2-D): ``(1, 0, −1, 0)/√2``, ``(0, 1, 0, −1)/√2``;
+    * half turn (orbits of 2): ``(1, ±1)/√2``.
+
+    Returns:
+        Tuple of ``(N, d_j)`` float64 arrays with ``Σ d_j = N`` (empty blocks omitted).
+    """
+    k = square_grid_size(grid_shape)
+    operator = quarter_turn_operator(k, 1 if quarter_turns else 2)
+    image = operator.argmax(axis=0)           # operator @ e_p = e_{image[p]}
+    seen = np.zeros(k * k, dtype=bool)
+    columns: dict[str, list[np.ndarray]] = {'+1': [], '-1': [], 'pm_i': []}
+    for start in range(k * k):
+        if seen[start]:
+            continue
+        orbit = [start]
+        while image[orbit[-1]] != start:
+            orbit.append(int(image[orbit[-1]]))
+        seen[orbit] = True
+        size = len(orbit)
+        vectors = np.zeros((k * k, size))
+        vectors[orbit, np.arange(size)] = 1.0
+        if size == 1:
+            columns['+1'].append(vectors[:, 0])
+        elif size == 2:
+            columns['+1'].append((vectors[:, 0] + vectors[:, 1]) / np.sqrt(2))
+            columns['-1'].append((vectors[:, 0] - vectors[:, 1]) / np.sqrt(2))
+        else:
+            columns['+1'].append(vectors.sum(1) / 2)
+            columns['-1'].append((vectors[:, 0] - vectors[:, 1] + vectors[:, 2] - vectors[:, 3]) / 2)
+            columns['pm_i'].append((vectors[:, 0] - vectors[:, 2]) / np.sqrt(2))
+            columns['pm_i'].append((vectors[:, 1] - vectors[:, 3]) / np.sqrt(2))
+    blocks = tuple(np.stack(vectors, axis=1) for vectors in columns.values() if vectors)
+    for block in blocks:
+        block.setflags(write=False)
+    return blocks

@@ -45,7 +45,13 @@ def _check_method(method: str) -> str:
 @lru_cache(maxsize=512)
 def _cached_invariant(group: Group, space: Space, cutoff: Cutoff,
                       method: str) -> InvariantProjector:
-    return build_invariant_projector(group.name, group.generators(space), cutoff, method)
+    grid_symmetry = None
+    if isinstance(space, GridSpace):
+        # Every generator's D Dᵀ commutes with the exact quarter turn, or with the half turn
+        # when the group contains the reflection.
+        grid_symmetry = (space.size, not group.reflection)
+    return build_invariant_projector(group.name, group.generators(space), cutoff, method,
+                                     grid_symmetry)
 
 
 @lru_cache(maxsize=256)

@@ -72,3 +72,16 @@ def test_rotation_operator_uses_exact_permutations_for_quarter_turns():
 def test_non_square_grid_is_a_value_error_naming_the_argument(bad):
     with pytest.raises(ValueError, match='grid_shape'):
         rotation_generator(bad)
+
+
+@pytest.mark.parametrize('k', [1, 2, 3, 4, 7])
+@pytest.mark.parametrize('quarter_turns', [True, False])
+def test_symmetry_adapted_blocks_are_an_orthonormal_invariant_splitting(k, quarter_turns):
+    from mmsofteq.groups import symmetry_adapted_blocks
+    blocks = symmetry_adapted_blocks(k, quarter_turns)
+    basis = np.concatenate(blocks, axis=1)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(k * k), atol=1e-12)
+    rotation = quarter_turn_operator(k, 1 if quarter_turns else 2)
+    for block in blocks:                          # each block is mapped into itself
+        inside = block @ (block.T @ (rotation @ block))
+        np.testing.assert_allclose(inside, rotation @ block, atol=1e-12)
