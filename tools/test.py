@@ -1,0 +1,154 @@
+"""Test (and evaluate) a checkpoint with mmengine's Runner: mmseg's ``tools/test.py``, plus
+
+* ``import mmsofteq`` first (registry scope, torch >= 2.6 safe checkpoint loading);
+* ``--angles SPEC``: rotation angles for mmsofteq's rotated-input metrics, applied to the
+  config by ``mmsofteq.evaluation.apply_angle_override(cfg, SPEC)``;
+* CPU-only machines: ``--launcher pytorch`` (``tools/dist_test.sh``) over gloo, SyncBN configs.
+
+Examples::
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR] [--show-dir DIR]
+                         [--tta] [--angles SPEC] [--cfg-options k=v ...]
+    bash tools/dist_test.sh CONFIG CHECKPOINT 2 [--out DIR] ...
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+
+def _import_mmsofteq():
+    """Import mmsofteq, from this checkout when it is not installed in the interpreter."""
+    try:
+        import mmsofteq  # noqa: F401
+    except ImportError:
+        sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+        import mmsofteq  # noqa: F401
+
+
+def parse_args(argv=None):
+    from mmengine.config import DictAction
+
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a model checkpoint')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir',
+        help=('if specified, the evaluation metric results will be dumped '
+              'into the directory as json'))
+    parser.add_argument(
+        '--out',
+        type=str,
+        help='The directory to save output prediction for offline evaluation')
+    parser.add_argument('--show', action='store_true', help='show prediction results')
+    parser.add_argument(
+        '--show-dir',
+        help='directory where painted images will be saved. '
+        'If specified, it will be automatically saved '
+        'to the work_dir/timestamp/show_dir')
+    parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file. If the value to '
+        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
+        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
+        'Note that the quotation marks are necessary and that no white space '
+        'is allowed.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--tta', action='store_true', help='Test time augmentation')
+    parser.add_argument(
+        '--angles',
+        type=str,
+        default=None,
+        help='rotation angles (degrees) for mmsofteq\'s rotated-input metrics, passed as a '
+        'string to mmsofteq.evaluation.apply_angle_override')
+    # torch.distributed.launch passes --local-rank, older versions --local_rank.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args, parser
+
+
+def trigger_visualization_hook(cfg, args):
+    default_hooks = cfg.default_hooks
+    if 'visualization' in default_hooks:
+        visualization_hook = default_hooks['visualization']
+        # Turn on visualization
+        visualization_hook['draw'] = True
+        if args.show:
+            visualization_hook['show'] = True
+            visualization_hook['wait_time'] = args.wait_time
+        if args.show_dir:
+            visualizer = cfg.visualizer
+            visualizer['save_dir'] = args.show_dir
+    else:
+        raise RuntimeError('VisualizationHook must be included in default_hooks. '
+                           'refer to usage '
+                           '"visualization=dict(type=\'VisualizationHook\')"')
+    return cfg
+
+
+def build_cfg(args, parser):
+    """The config that ``main`` tests with (everything but the device adaptation)."""
+    from mmengine.config import Config
+
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    # work_dir is determined in this priority: CLI > segment in file > filename
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+
+    cfg.load_from = args.checkpoint
+
+    if args.show or args.show_dir:
+        cfg = trigger_visualization_hook(cfg, args)
+
+    if args.tta:
+        if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
+            parser.error('--tta needs `tta_model` and `tta_pipeline` in the config')
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
+
+    if args.out is not None:
+        cfg.test_evaluator['output_dir'] = args.out
+        cfg.test_evaluator['keep_results'] = True
+
+    if args.angles is not None:
+        # Imported here, so a plain test run does not depend on mmsofteq.evaluation.
+        from mmsofteq.evaluation import apply_angle_override
+        apply_angle_override(cfg, args.angles)  # in place; ValueError without a rotated loop
+    return cfg
+
+
+def main(argv=None):
+    args, parser = parse_args(argv)
+    _import_mmsofteq()
+    from mmengine.runner import Runner
+
+    from mmsofteq.utils import prepare_runtime, shutdown_distributed
+
+    cfg = build_cfg(args, parser)
+    prepare_runtime(cfg, args.launcher)
+
+    runner = Runner.from_cfg(cfg)
+    runner.test()
+    del runner  # frees the DDP wrapper, so the process group can go now
+    shutdown_distributed()
+
+
+if __name__ == '__main__':
+    main()
