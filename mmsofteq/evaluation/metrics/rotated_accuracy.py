@@ -1,0 +1,105 @@
+"""``mmsofteq.RotatedAccuracy``: clean/rotated top-1 accuracy and the invariance error.
+
+Keys (all x100):
+
+=========  ==========================================================================
+``Acc``    top-1 accuracy on clean images, percent.
+``aAcc``   *augmented* accuracy: top-1 accuracy on images rotated by their seeded angle
+           (bilinear, centre pivot, fill 0 after normalisation, no expand), percent.
+``cAcc``   ``sqrt(Acc * aAcc)``, percent.
+``iErr``   ``mean_x KL(softmax f(x) || softmax f(rot x))`` x 100 (nats x 100).
+=========  ==========================================================================
+
+With ``topk`` containing ``k > 1`` (e.g. inherited from mmpretrain's ``Accuracy``
+config), ``Acc_top{k}`` and ``aAcc_top{k}`` are added: the label is among the ``k``
+highest scores (ties broken by the lower class index, as ``argmax``).
+
+The prediction is ``argmax pred_score`` (mmpretrain's ``pred_score`` is the softmax of
+the logits). Needs ``rotated_pred_score`` from ``mmsofteq.RotatedValLoop``/
+``RotatedTestLoop``. Memory per sample: two integers and one scalar.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+from mmengine.evaluator import BaseMetric
+
+from mmsofteq.engine.runner import rotated_fields as fields
+from mmsofteq.registry import METRICS
+from ..statistics import (check_probability_vector, exact_mean, geometric_mean,
+                          kl_divergence_of_probabilities)
+
+
+@METRICS.register_module()
+class RotatedAccuracy(BaseMetric):
+    """Top-1 accuracy on clean and rotated images, and the KL invariance error.
+
+    Args:
+        topk: ranks to report; 1 is always reported as ``Acc``/``aAcc``.
+        collect_device: ``'cpu'`` or ``'gpu'`` (mmengine).
+        prefix: optional key prefix (``'prefix/Acc'``); none by default.
+        collect_dir: see mmengine's ``BaseMetric``.
+    """
+
+    default_prefix: Optional[str] = None
+
+    def __init__(self,
+                 topk: Union[int, Sequence[int]] = (1, ),
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None,
+                 collect_dir: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
+        ranks = [topk] if isinstance(topk, int) else list(topk)
+        if not ranks or any(not isinstance(k, int) or k < 1 for k in ranks):
+            raise ValueError(f'topk must be positive integers, got {topk!r}')
+        self.topk = tuple(sorted(set(ranks) | {1}))
+
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Reduce each sample to the label's rank (clean, rotated) and the KL."""
+        for sample in data_samples:
+            missing = [key for key in ('gt_label', 'pred_score', fields.ROTATED_PRED_SCORE)
+                       if key not in sample]
+            if missing:
+                raise ValueError(
+                    f'RotatedAccuracy got a data sample without {missing}; it needs class '
+                    "scores ('pred_score') and the rotated scores written by "
+                    "mmsofteq.RotatedValLoop / RotatedTestLoop (set val_cfg/test_cfg="
+                    "dict(type='mmsofteq.RotatedValLoop' / 'mmsofteq.RotatedTestLoop'))")
+            clean_scores = sample['pred_score']
+            rotated_scores = sample[fields.ROTATED_PRED_SCORE]
+            check_probability_vector(clean_scores, 'pred_score')
+            check_probability_vector(rotated_scores, fields.ROTATED_PRED_SCORE)
+            label = torch.as_tensor(sample['gt_label']).reshape(-1)
+            if label.numel() != 1:
+                raise ValueError(f'RotatedAccuracy needs one label per sample, got {label}')
+            label = int(label)
+            self.results.append(
+                dict(index=sample.get(fields.DATASET_INDEX),
+                     clean_rank=_rank_of(clean_scores, label),
+                     rotated_rank=_rank_of(rotated_scores, label),
+                     kl=kl_divergence_of_probabilities(clean_scores, rotated_scores)))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        count = len(results)
+
+        def accuracy(key: str, k: int) -> float:
+            return 100 * sum(r[key] < k for r in results) / count
+
+        metrics = OrderedDict(Acc=accuracy('clean_rank', 1), aAcc=accuracy('rotated_rank', 1))
+        metrics['cAcc'] = geometric_mean(metrics['Acc'], metrics['aAcc'])
+        metrics['iErr'] = 100 * exact_mean([r['kl'] for r in results])
+        for k in self.topk[1:]:
+            metrics[f'Acc_top{k}'] = accuracy('clean_rank', k)
+            metrics[f'aAcc_top{k}'] = accuracy('rotated_rank', k)
+        return dict(metrics)
+
+
+def _rank_of(scores: torch.Tensor, label: int) -> int:
+    """Position of ``label`` when classes are sorted by descending score, ties broken by
+    the lower class index (as ``torch.argmax``): rank 0 means ``argmax == label``."""
+    scores = scores.reshape(-1)
+    higher = int((scores > scores[label]).sum())
+    tied_before = int((scores[:label] == scores[label]).sum())
+    return higher + tied_before

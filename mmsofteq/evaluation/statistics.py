@@ -1,0 +1,153 @@
+"""Pure per-sample statistics of rotated evaluation (no OpenMMLab imports).
+
+Histograms are exact integer counts held in float64; divergences are computed in float64.
+"""
+from __future__ import annotations
+
+import math
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+import torch
+
+# rows of the (4, C) array returned by segmentation_histograms
+INTERSECT, UNION, PRED_AREA, LABEL_AREA = range(4)
+
+
+def segmentation_histograms(pred: torch.Tensor, label: torch.Tensor, num_classes: int,
+                            ignore_index: int = 255) -> np.ndarray:
+    """Per-class pixel counts of one image, over pixels whose label is not ``ignore_index``.
+
+    Same semantics as mmseg's ``IoUMetric.intersect_and_union`` (labels outside
+    ``[0, C)`` count in no class; predictions are counted at every non-ignored pixel),
+    but in exact integer arithmetic.
+
+    Args:
+        pred: ``(H, W)`` (or ``(1, H, W)``) predicted class indices.
+        label: ground truth of the same shape.
+        num_classes: ``C``.
+        ignore_index: label value excluded from every count.
+
+    Returns:
+        ``(4, C)`` float64 array with rows ``[intersect, union, pred_area, label_area]``,
+        ``union = pred_area + label_area - intersect``.
+    """
+    pred = pred.squeeze()
+    label = label.squeeze()
+    if pred.shape != label.shape:
+        raise ValueError(f'prediction {tuple(pred.shape)} and label {tuple(label.shape)} '
+                         'differ in shape')
+    # One bincount over a confusion matrix with extra rows for out-of-range and ignored
+    # labels and an extra column for out-of-range predictions (no boolean indexing).
+    label = label.reshape(-1).long().cpu()
+    pred = pred.reshape(-1).long().cpu()
+    outside, ignored = num_classes, num_classes + 1
+    rows = torch.where((label >= 0) & (label < num_classes), label, outside)
+    rows = torch.where(label == ignore_index, ignored, rows)
+    columns = torch.where((pred >= 0) & (pred < num_classes), pred, outside)
+    width = num_classes + 1
+    confusion = torch.bincount(rows * width + columns,
+                               minlength=(num_classes + 2) * width).reshape(-1, width)
+    confusion = confusion[:num_classes + 1]  # drop the ignored row
+    intersect = confusion.diagonal()[:num_classes]
+    pred_area = confusion[:, :num_classes].sum(0)
+    label_area = confusion[:num_classes, :].sum(1)
+    union = pred_area + label_area - intersect
+    return torch.stack([intersect, union, pred_area, label_area]).numpy().astype(np.float64)
+
+
+def iou_summary(histograms: np.ndarray,
+                nan_to_num: Optional[float] = None) -> Dict[str, np.ndarray]:
+    """Scores from summed ``(4, C)`` histograms (fractions, not percent).
+
+    ``IoU_c = I_c / U_c``, ``Acc_c = I_c / L_c`` (NaN where the denominator is 0, or
+    ``nan_to_num``), ``pixel_acc = sum I / sum L``, ``mIoU = nanmean IoU``,
+    ``mAcc = nanmean Acc``.
+    """
+    histograms = np.asarray(histograms, dtype=np.float64)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        iou = histograms[INTERSECT] / histograms[UNION]
+        acc = histograms[INTERSECT] / histograms[LABEL_AREA]
+        pixel_acc = histograms[INTERSECT].sum() / histograms[LABEL_AREA].sum()
+    if nan_to_num is not None:
+        iou = np.nan_to_num(iou, nan=nan_to_num)
+        acc = np.nan_to_num(acc, nan=nan_to_num)
+    return dict(IoU=iou, Acc=acc, pixel_acc=np.float64(pixel_acc),
+                mIoU=_nanmean(iou), mAcc=_nanmean(acc))
+
+
+def _nanmean(values: np.ndarray) -> np.float64:
+    finite = values[~np.isnan(values)]
+    return np.float64(finite.mean()) if finite.size else np.float64(np.nan)
+
+
+def mean_pixel_kl_divergence(reference_logits: torch.Tensor, other_logits: torch.Tensor,
+                             valid: torch.Tensor) -> Optional[float]:
+    """Mean over valid pixels of ``KL(softmax(reference)_p || softmax(other)_p)``.
+
+    ``KL(P || Q) = sum_c P_c (log P_c - log Q_c)``, softmax over the class axis. Per-pixel
+    terms are computed in the logits' precision (float32 for mmseg: a relative error of
+    ~1e-6 on typical values, and exactly 0 for identical logits); the sum over pixels is
+    accumulated in float64. Pass float64 logits for float64 throughout.
+
+    Args:
+        reference_logits: ``(C, H, W)`` logits of ``P`` (for eErr: ``rot(f(x))``).
+        other_logits: ``(C, H, W)`` logits of ``Q`` (for eErr: ``f(rot x)``).
+        valid: ``(H, W)`` (or ``(1, H, W)``) bool mask of the pixels to average over.
+
+    Returns:
+        The mean in nats, or ``None`` when no pixel is valid.
+    """
+    if reference_logits.shape != other_logits.shape or reference_logits.ndim != 3:
+        raise ValueError(f'logits must both be (C, H, W), got {tuple(reference_logits.shape)} '
+                         f'and {tuple(other_logits.shape)}')
+    valid = valid.reshape(reference_logits.shape[-2:]).bool()
+    count = int(valid.sum())
+    if count == 0:
+        return None
+    num_classes, height, width = reference_logits.shape
+    # Row blocks of ~2**18 values keep the element-wise passes in cache (2-4x faster on CPU).
+    rows = max(1, _CHUNK_VALUES // (num_classes * width))
+    total = torch.zeros((), dtype=torch.float64, device=reference_logits.device)
+    for top in range(0, height, rows):
+        log_p = torch.log_softmax(reference_logits[:, top:top + rows], dim=0)
+        log_q = torch.log_softmax(other_logits[:, top:top + rows], dim=0)
+        per_pixel = (log_p.exp() * (log_p - log_q)).sum(dim=0)  # (rows, W), input precision
+        total += per_pixel[valid[top:top + rows]].sum(dtype=torch.float64)
+    return float(total) / count
+
+
+_CHUNK_VALUES = 2**18
+
+
+def kl_divergence_of_probabilities(p: torch.Tensor, q: torch.Tensor,
+                                   floor: float = float(torch.finfo(torch.float32).tiny)) -> float:
+    """``KL(p || q) = sum_c p_c (log p_c - log q_c)`` of two probability vectors ``(C,)``.
+
+    Terms with ``p_c = 0`` are 0; ``q`` is floored at ``floor`` (float32's smallest normal)
+    so a softmax that underflowed in float32 gives a large finite value, not ``inf``.
+    """
+    p = p.reshape(-1).to(torch.float64)
+    q = q.reshape(-1).to(torch.float64)
+    if p.shape != q.shape:
+        raise ValueError(f'probability vectors differ in length: {p.numel()} vs {q.numel()}')
+    return float((torch.xlogy(p, p) - torch.xlogy(p, q.clamp_min(floor))).sum())
+
+
+def check_probability_vector(scores: torch.Tensor, name: str, tolerance: float = 1e-3) -> None:
+    """Raise ``ValueError`` unless ``scores`` is non-negative and sums to 1 (a softmax)."""
+    total = float(scores.to(torch.float64).sum())
+    if bool((scores < 0).any()) or not math.isclose(total, 1.0, abs_tol=tolerance):
+        raise ValueError(f"'{name}' must be softmax probabilities (non-negative, summing to "
+                         f'1), got a vector summing to {total:.6g}; multi-label (sigmoid) '
+                         'heads are not supported')
+
+
+def geometric_mean(a: float, b: float) -> float:
+    """``sqrt(a * b)`` (cIoU, cAcc); NaN if either is NaN."""
+    return math.sqrt(a * b) if a >= 0 and b >= 0 else float('nan')
+
+
+def exact_mean(values: Sequence[float]) -> float:
+    """Correctly rounded mean (``math.fsum``): independent of the order of ``values``."""
+    return math.fsum(values) / len(values) if len(values) else float('nan')

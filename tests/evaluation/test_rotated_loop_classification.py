@@ -1,0 +1,88 @@
+"""RotatedTestLoop + RotatedAccuracy with the real Runner and mmpretrain classifiers."""
+import numpy as np
+import pytest
+import torch
+
+from mmsofteq.engine.runner import AngleSampler
+from rotation_eval_fixtures import (MEAN, STD, OutputRecorder, PointwiseBackbone,
+                                    ScoreFreeClassifier, build_classifier,
+                                    classification_dataloader, classifier_cfg, make_runner,
+                                    tiny_resnet_cfg, write_image_folder)
+
+METRIC = 'mmsofteq.RotatedAccuracy'
+NUM_CLASSES = 3
+
+
+@pytest.fixture(scope='module')
+def image_folder(tmp_path_factory):
+    """3 classes x 3 square images of two sizes (12 and 16 px), so batches of 2 are padded."""
+    return write_image_folder(str(tmp_path_factory.mktemp('images')), NUM_CLASSES, 3,
+                              sizes=[(12, 12), (16, 16)], seed=0)
+
+
+def test_pointwise_pooled_classifier_is_exactly_c4_invariant_in_padded_batches(
+        image_folder, tmp_path):
+    """1x1 convs + global average pooling are rot90-invariant: iErr = 0 and aAcc = Acc under
+    C4, with batches of two sizes padded by the preprocessor (only content is rotated)."""
+    sampler = AngleSampler(kind='cyclic', order=4, seed=0)
+    assert len({sampler.angle_for(i) for i in range(9)} - {0.0}) >= 2
+    model = build_classifier(classifier_cfg(dict(type=PointwiseBackbone, out_channels=8), 8,
+                                            NUM_CLASSES), seed=3, scale=2.0)
+    runner = make_runner(model, str(tmp_path), classification_dataloader(image_folder,
+                                                                         batch_size=2),
+                         METRIC, sampler.to_config(), 'mmpretrain')
+    recorder = OutputRecorder()
+    runner.register_hook(recorder)
+    metrics = runner.test()
+    assert sorted(m['sample_idx'] for m in recorder.metainfo) == list(range(9))
+    assert all(m['rotation_angle'] == sampler.angle_for(m['sample_idx'])
+               for m in recorder.metainfo)
+    assert set(metrics) == {'Acc', 'aAcc', 'cAcc', 'iErr'}
+    assert metrics['iErr'] < 1e-6
+    assert metrics['aAcc'] == metrics['Acc']
+
+
+def _normalised(dataset, index):
+    image = dataset[index]['inputs'][[2, 1, 0]].float()
+    return ((image - torch.tensor(MEAN)[:, None, None]) / torch.tensor(STD)[:, None, None])[None]
+
+
+def test_resnet_iErr_and_accuracies_match_a_direct_computation(image_folder, tmp_path):
+    """iErr = 100 * mean_x KL(softmax f(x) || softmax f(rot x)), rot = 90 degrees here."""
+    model = build_classifier(tiny_resnet_cfg(NUM_CLASSES), seed=0, scale=None)
+    with torch.no_grad():  # confident logits: KLs well above float32 rounding
+        model.head.fc.weight.mul_(30.0)
+    runner = make_runner(model, str(tmp_path), classification_dataloader(image_folder), METRIC,
+                         dict(kind='list', values=[90]), 'mmpretrain')
+    metrics = runner.test()
+
+    dataset = runner.test_dataloader.dataset
+    kls, reverse_kls, correct, rotated_correct = [], [], [], []
+    with torch.no_grad():
+        for index in range(len(dataset)):
+            image = _normalised(dataset, index)
+            label = int(dataset[index]['data_samples'].gt_label)
+            p = torch.softmax(model(image, mode='tensor')[0].double(), 0)
+            rotated = torch.rot90(image, 1, dims=(-2, -1)).contiguous()
+            q = torch.softmax(model(rotated, mode='tensor')[0].double(), 0)
+            kls.append(float((p * (p.log() - q.log())).sum()))
+            reverse_kls.append(float((q * (q.log() - p.log())).sum()))
+            correct.append(int(p.argmax()) == label)
+            rotated_correct.append(int(q.argmax()) == label)
+    expected = 100 * np.mean(kls)
+    assert expected > 0.1
+    assert metrics['iErr'] == pytest.approx(expected, rel=1e-6)
+    assert abs(metrics['iErr'] - 100 * np.mean(reverse_kls)) > 1e-3 * expected
+    assert metrics['Acc'] == pytest.approx(100 * np.mean(correct))
+    assert metrics['aAcc'] == pytest.approx(100 * np.mean(rotated_correct))
+    assert metrics['cAcc'] == pytest.approx(np.sqrt(metrics['Acc'] * metrics['aAcc']))
+
+
+def test_classifier_output_without_scores_is_rejected(image_folder, tmp_path):
+    cfg = classifier_cfg(dict(type=PointwiseBackbone, out_channels=8), 8, NUM_CLASSES)
+    cfg['type'] = ScoreFreeClassifier
+    model = build_classifier(cfg, seed=0)
+    runner = make_runner(model, str(tmp_path), classification_dataloader(image_folder), METRIC,
+                         None, 'mmpretrain')
+    with pytest.raises(ValueError, match="no 'pred_score'"):
+        runner.test()

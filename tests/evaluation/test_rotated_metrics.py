@@ -1,0 +1,189 @@
+"""RotatedIoUMetric / RotatedAccuracy on hand-built data samples with known answers."""
+import math
+
+import pytest
+import torch
+from mmengine.structures import PixelData
+from mmpretrain.structures import DataSample
+from mmseg.structures import SegDataSample
+
+from mmsofteq.engine.runner import rotated_fields as fields
+from mmsofteq.evaluation import RotatedAccuracy, RotatedIoUMetric
+
+CLASSES = ('background', 'a', 'b')
+
+
+def seg_sample(index, pred, gt, rotated_pred, rotated_gt, clean_logits=None,
+               rotated_logits=None, rotated_clean_logits=None, valid=None):
+    """A SegDataSample as written by the rotated loop, converted like mmengine's Evaluator."""
+    height, width = gt.shape
+    zeros = torch.zeros(len(CLASSES), height, width)
+    sample = SegDataSample(metainfo={fields.DATASET_INDEX: index})
+    sample.set_data({
+        'pred_sem_seg': PixelData(data=pred[None]),
+        'gt_sem_seg': PixelData(data=gt[None]),
+        'seg_logits': PixelData(data=zeros if clean_logits is None else clean_logits),
+        fields.ROTATED_PRED_SEM_SEG: PixelData(data=rotated_pred[None]),
+        fields.ROTATED_GT_SEM_SEG: PixelData(data=rotated_gt[None]),
+        fields.ROTATED_SEG_LOGITS: PixelData(
+            data=zeros if rotated_logits is None else rotated_logits),
+        fields.ROTATED_CLEAN_SEG_LOGITS: PixelData(
+            data=zeros if rotated_clean_logits is None else rotated_clean_logits),
+        fields.ROTATION_VALID_MASK: PixelData(
+            data=(torch.ones(height, width, dtype=torch.bool) if valid is None else valid)[None]),
+    })
+    return sample.to_dict()
+
+
+def evaluate(metric, samples):
+    metric.dataset_meta = dict(classes=CLASSES)
+    metric.process({}, samples)
+    return metric.evaluate(len(samples))
+
+
+def test_iou_keys_and_known_values():
+    gt = torch.tensor([[0, 0, 1, 1], [0, 2, 2, 255]])
+    pred = torch.tensor([[0, 1, 1, 1], [0, 2, 0, 2]])
+    # clean: class0 I=2 U=4, class1 I=2 U=3, class2 I=1 U=2 (pixel under 255 ignored)
+    rotated_gt = torch.tensor([[255, 0, 1, 1], [255, 2, 2, 255]])
+    rotated_pred = torch.tensor([[1, 0, 1, 0], [1, 2, 2, 1]])
+    # rotated: class0 I=1 U=2, class1 I=1 U=2, class2 I=2 U=2
+    metrics = evaluate(RotatedIoUMetric(), [seg_sample(0, pred, gt, rotated_pred, rotated_gt)])
+    assert set(metrics) == {'mIoU', 'aIoU', 'cIoU', 'eErr', 'pixelAcc', 'mAcc',
+                            'rotated_pixelAcc', 'rotated_mAcc'}
+    assert 'aAcc' not in metrics  # mmseg's pixel accuracy is reported as pixelAcc
+    miou = 100 * (2 / 4 + 2 / 3 + 1 / 2) / 3
+    aiou = 100 * (1 / 2 + 1 / 2 + 2 / 2) / 3
+    assert metrics['mIoU'] == pytest.approx(miou)
+    assert metrics['aIoU'] == pytest.approx(aiou)
+    assert metrics['cIoU'] == pytest.approx(math.sqrt(miou * aiou))
+    assert metrics['pixelAcc'] == pytest.approx(100 * 5 / 7)
+    assert metrics['rotated_pixelAcc'] == pytest.approx(100 * 4 / 5)
+    assert metrics['mAcc'] == pytest.approx(100 * (2 / 3 + 2 / 2 + 1 / 2) / 3)
+    assert metrics['eErr'] == 0.0
+
+
+def test_ious_sum_histograms_over_images():
+    gt = torch.tensor([[0, 1]])
+    first = seg_sample(0, torch.tensor([[0, 1]]), gt, torch.tensor([[0, 1]]), gt)
+    second = seg_sample(1, torch.tensor([[1, 1]]), gt, torch.tensor([[0, 0]]), gt)
+    metrics = evaluate(RotatedIoUMetric(), [first, second])
+    # clean totals: class0 I=1 U=2, class1 I=2 U=3; rotated: class0 I=2 U=3, class1 I=1 U=2
+    assert metrics['mIoU'] == pytest.approx(100 * (1 / 2 + 2 / 3) / 2)
+    assert metrics['aIoU'] == pytest.approx(100 * (2 / 3 + 1 / 2) / 2)
+
+
+def test_eErr_is_x100_mean_over_images_of_valid_pixel_mean_kl_in_the_documented_direction():
+    generator = torch.Generator().manual_seed(0)
+    gt = torch.zeros(3, 4, dtype=torch.long)
+    samples, per_image, per_image_reverse = [], [], []
+    for index in range(2):
+        rot_of_clean = torch.randn(3, 3, 4, generator=generator) * 3
+        of_rotated = torch.randn(3, 3, 4, generator=generator) * 3
+        valid = torch.rand(3, 4, generator=generator) > 0.3
+        # garbage outside the valid pixels must not matter
+        of_rotated[:, ~valid] = 1e4 * torch.arange(3.0)[:, None]
+        p = torch.softmax(rot_of_clean.double(), 0)
+        q = torch.softmax(of_rotated.double(), 0)
+        per_image.append(float((p * (p.log() - q.log())).sum(0)[valid].mean()))
+        per_image_reverse.append(float((q * (q.log() - p.log())).sum(0)[valid].mean()))
+        samples.append(seg_sample(index, gt, gt, gt, gt, rotated_logits=of_rotated,
+                                  rotated_clean_logits=rot_of_clean, valid=valid))
+    metrics = evaluate(RotatedIoUMetric(), samples)
+    expected = 100 * sum(per_image) / 2
+    assert metrics['eErr'] == pytest.approx(expected, rel=1e-6)  # float32 per-pixel terms
+    assert abs(metrics['eErr'] - 100 * sum(per_image_reverse) / 2) > 1e-3 * expected
+
+
+def test_ignored_pixels_count_in_eErr_but_not_in_iou():
+    gt = torch.tensor([[255, 255], [0, 0]])
+    rot_of_clean = torch.zeros(3, 2, 2)
+    of_rotated = torch.zeros(3, 2, 2)
+    of_rotated[0, 0, :] = 5.0  # disagreement only at the two ignore-labelled pixels
+    pred = torch.tensor([[1, 1], [0, 0]])
+    metrics = evaluate(RotatedIoUMetric(), [seg_sample(0, pred, gt, pred, gt,
+                                                      rotated_logits=of_rotated,
+                                                      rotated_clean_logits=rot_of_clean)])
+    assert metrics['mIoU'] == 100.0  # predictions of class 1 on ignored pixels do not count
+    assert metrics['eErr'] > 0
+
+
+def test_missing_rotated_fields_or_logits_raise_clear_errors():
+    sample = SegDataSample()
+    sample.pred_sem_seg = PixelData(data=torch.zeros(1, 2, 2, dtype=torch.long))
+    sample.gt_sem_seg = PixelData(data=torch.zeros(1, 2, 2, dtype=torch.long))
+    metric = RotatedIoUMetric()
+    metric.dataset_meta = dict(classes=CLASSES)
+    with pytest.raises(ValueError, match='RotatedValLoop'):
+        metric.process({}, [sample.to_dict()])
+    gt = torch.zeros(2, 2, dtype=torch.long)
+    single = seg_sample(0, gt, gt, gt, gt, clean_logits=torch.zeros(1, 2, 2))
+    with pytest.raises(ValueError, match='multi-class'):
+        metric.process({}, [single])
+
+
+def cls_sample(index, label, clean_scores, rotated_scores):
+    sample = DataSample(metainfo={fields.DATASET_INDEX: index}).set_gt_label(label)
+    sample.set_pred_score(torch.tensor(clean_scores))
+    sample.set_field(torch.tensor(rotated_scores), fields.ROTATED_PRED_SCORE)
+    return sample.to_dict()
+
+
+def test_accuracy_keys_and_known_values():
+    samples = [
+        cls_sample(0, 0, [0.7, 0.2, 0.1], [0.4, 0.5, 0.1]),  # clean right, rotated wrong
+        cls_sample(1, 1, [0.1, 0.8, 0.1], [0.1, 0.8, 0.1]),  # both right, KL 0
+        cls_sample(2, 2, [0.5, 0.25, 0.25], [0.25, 0.25, 0.5]),  # clean wrong, rotated right
+        cls_sample(3, 2, [0.6, 0.3, 0.1], [0.6, 0.3, 0.1]),  # both wrong
+    ]
+    metrics = evaluate(RotatedAccuracy(), samples)
+    assert set(metrics) == {'Acc', 'aAcc', 'cAcc', 'iErr'}
+    assert metrics['Acc'] == 50.0 and metrics['aAcc'] == 50.0
+    assert metrics['cAcc'] == pytest.approx(50.0)
+
+    def kl(p, q):
+        return sum(a * math.log(a / b) for a, b in zip(p, q))
+
+    expected = 100 * (kl([0.7, 0.2, 0.1], [0.4, 0.5, 0.1]) + 0
+                      + kl([0.5, 0.25, 0.25], [0.25, 0.25, 0.5]) + 0) / 4
+    assert metrics['iErr'] == pytest.approx(expected, rel=1e-6)
+
+
+def test_accuracy_cAcc_is_geometric_mean():
+    samples = [cls_sample(i, 0, [0.9, 0.1], [0.9, 0.1] if i < 1 else [0.1, 0.9])
+               for i in range(4)]
+    metrics = evaluate(RotatedAccuracy(), samples)
+    assert metrics['Acc'] == 100.0 and metrics['aAcc'] == 25.0
+    assert metrics['cAcc'] == pytest.approx(50.0)
+
+
+def test_accuracy_rejects_outputs_without_scores_or_with_non_probabilities():
+    metric = RotatedAccuracy()
+    labels_only = DataSample().set_gt_label(0).set_pred_label(0)
+    with pytest.raises(ValueError, match='pred_score'):
+        metric.process({}, [labels_only.to_dict()])
+    with pytest.raises(ValueError, match='softmax'):
+        metric.process({}, [cls_sample(0, 0, [3.0, -1.0], [0.5, 0.5])])
+
+
+def test_accuracy_ties_follow_argmax_and_topk_adds_keys():
+    samples = [
+        cls_sample(0, 1, [0.25, 0.25, 0.25, 0.25], [0.25, 0.25, 0.25, 0.25]),  # argmax = 0
+        cls_sample(1, 0, [0.25, 0.25, 0.25, 0.25], [0.1, 0.2, 0.3, 0.4]),  # clean right
+        cls_sample(2, 2, [0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1]),  # rank 1 / rank 2
+    ]
+    metrics = evaluate(RotatedAccuracy(topk=(1, 2)), samples)
+    assert metrics['Acc'] == pytest.approx(100 / 3) and metrics['aAcc'] == 0.0
+    assert metrics['cAcc'] == 0.0
+    # top-2: sample 0 (label 1 tied second) in both; sample 2 clean (rank 1) only
+    assert metrics['Acc_top2'] == pytest.approx(300 / 3)
+    assert metrics['aAcc_top2'] == pytest.approx(100 / 3)
+    with pytest.raises(ValueError, match='topk'):
+        RotatedAccuracy(topk=(0, ))
+
+
+def test_inherited_mmseg_and_mmpretrain_evaluator_arguments_are_accepted():
+    assert RotatedIoUMetric(iou_metrics=['mIoU']).ignore_index == 255
+    with pytest.raises(ValueError, match='mDice'):
+        RotatedIoUMetric(iou_metrics=['mIoU', 'mDice'])
+    assert RotatedAccuracy(topk=(1, 5)).topk == (1, 5)
