@@ -1,0 +1,171 @@
+"""The ``softeq`` config dict, parsed and validated once (``SoftEqConfig.from_dict``).
+
+Every key of the user-facing dict, its default and its allowed values::
+
+    softeq = dict(
+        group='SO2',          # 'SO2' | 'O2' | 'C<n>' | 'D<n>' (planar groups)
+        softness=0.95,        # float in [0, 1], or dict(patch_embed=.., pos_embed=.., conv=..,
+                              #                         default=..)
+        cutoff='hard',        # 'hard' | 'smooth' (then decay > 0 is required)
+        decay=None,           # smooth cutoff only: m_i = exp(-(σ_i - τ) / decay) above τ
+        method='auto',        # 'auto' | 'svd' | 'schur'
+        include=[],           # regexes (re.search) on full parameter names: extra Conv2d
+                              # weights to project (kind 'conv')
+        exclude=[],           # regexes (re.search) on full parameter names: leave these alone
+        min_kernel_size=2,    # conv kernels smaller than this are left untouched
+        rules={},             # {'scope.BackboneType' | 'BackboneType': [rule dict, ...]}
+    )
+
+Bad values raise ``ValueError`` naming the key; this happens when the wrapper or the hook is
+built, before any model is touched.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional, Union
+
+from ..groups import GROUP_NAMES_HELP, parse_group
+from ..projection import METHODS, Cutoff
+from .rules import KINDS, Rule, parse_rules
+
+#: Keys of ``softeq``; anything else is a typo and raises.
+CONFIG_KEYS = ('group', 'softness', 'cutoff', 'decay', 'method', 'include', 'exclude',
+               'min_kernel_size', 'rules')
+#: Key of a per-kind softness dict that applies to every kind not named explicitly.
+DEFAULT_KIND = 'default'
+
+
+def _regexes(value: Any, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f'softeq.{key} must be a list of regular expressions (str), got '
+                         f'{value!r}')
+    for pattern in value:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f'softeq.{key}: invalid regular expression {pattern!r}: '
+                             f'{error}') from None
+    return tuple(value)
+
+
+def _check_softness(value: Any, where: str, cutoff: str, decay: Optional[float]) -> float:
+    try:
+        return Cutoff(softness=value, kind=cutoff, decay=decay).softness
+    except ValueError as error:
+        raise ValueError(f'{where}: {error}') from None
+
+
+@dataclass(frozen=True)
+class SoftEqConfig:
+    """Validated ``softeq`` settings (immutable and comparable).
+
+    Attributes:
+        group: canonical group name, e.g. ``'C4'``.
+        softness: ``((kind, s), ...)`` per kind; ``DEFAULT_KIND`` applies to unnamed kinds.
+        cutoff, decay, method: passed to ``mmsofteq.projection.invariant_projector``.
+        include, exclude: regexes searched in full parameter names.
+        min_kernel_size: conv kernels ``k x k`` with ``k < min_kernel_size`` stay untouched.
+        rules: ``((backbone type key, (Rule, ...)), ...)`` added to the built-in table.
+    """
+
+    group: str
+    softness: tuple[tuple[str, float], ...]
+    cutoff: str = 'hard'
+    decay: Optional[float] = None
+    method: str = 'auto'
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    min_kernel_size: int = 2
+    rules: tuple[tuple[str, tuple[Rule, ...]], ...] = field(default=())
+
+    @classmethod
+    def from_dict(cls, softeq: Union['SoftEqConfig', Mapping[str, Any]]) -> 'SoftEqConfig':
+        """Parse and validate a ``softeq`` dict (a ``SoftEqConfig`` is returned unchanged)."""
+        if isinstance(softeq, SoftEqConfig):
+            return softeq
+        if not isinstance(softeq, Mapping):
+            raise ValueError(f'softeq must be a dict, got {type(softeq).__name__}: {softeq!r}')
+        unknown = sorted(set(softeq) - set(CONFIG_KEYS))
+        if unknown:
+            raise ValueError(f'softeq has unknown key(s) {unknown}; allowed keys are '
+                             f'{list(CONFIG_KEYS)}')
+        for required in ('group', 'softness'):
+            if required not in softeq:
+                raise ValueError(f"softeq needs '{required}' (e.g. softeq=dict(group='C4', "
+                                 'softness=0.9))')
+
+        try:
+            group = parse_group(softeq['group'])
+        except ValueError as error:
+            raise ValueError(f'softeq.group: {error}') from None
+        if group.three_dimensional:
+            raise ValueError(f"softeq.group: {group.name} acts on 3-D vectors; image backbones "
+                             f'need a planar group: {GROUP_NAMES_HELP} without SO3')
+
+        cutoff = softeq.get('cutoff', 'hard')
+        decay = softeq.get('decay', None)
+        method = softeq.get('method', 'auto')
+        if method not in METHODS:
+            raise ValueError(f'softeq.method must be one of {METHODS}, got {method!r}')
+        # Validates cutoff / decay with a neutral softness before per-kind values are read.
+        _check_softness(0.0, 'softeq', cutoff, decay)
+
+        raw_softness = softeq['softness']
+        if isinstance(raw_softness, Mapping):
+            allowed = KINDS + (DEFAULT_KIND, )
+            unknown = sorted(set(raw_softness) - set(allowed))
+            if unknown:
+                raise ValueError(f'softeq.softness has unknown kind(s) {unknown}; kinds are '
+                                 f'{list(allowed)}')
+            if not raw_softness:
+                raise ValueError('softeq.softness dict is empty; give a value per kind '
+                                 f'({list(allowed)}) or one float')
+            softness = tuple((kind, _check_softness(raw_softness[kind],
+                                                    f'softeq.softness[{kind!r}]', cutoff, decay))
+                             for kind in allowed if kind in raw_softness)
+        else:
+            softness = ((DEFAULT_KIND, _check_softness(raw_softness, 'softeq.softness', cutoff,
+                                                       decay)), )
+
+        min_kernel_size = softeq.get('min_kernel_size', 2)
+        if isinstance(min_kernel_size, bool) or not isinstance(min_kernel_size, int) \
+                or min_kernel_size < 1:
+            raise ValueError(f'softeq.min_kernel_size must be an int >= 1, got '
+                             f'{min_kernel_size!r}')
+
+        return cls(group=group.name, softness=softness, cutoff=cutoff,
+                   decay=None if decay is None else float(decay), method=method,
+                   include=_regexes(softeq.get('include'), 'include'),
+                   exclude=_regexes(softeq.get('exclude'), 'exclude'),
+                   min_kernel_size=min_kernel_size,
+                   rules=parse_rules(softeq.get('rules') or {}, 'softeq.rules'))
+
+    def softness_for(self, kind: str) -> float:
+        """Softness of ``kind``; ``ValueError`` when a per-kind dict does not cover it."""
+        values = dict(self.softness)
+        if kind in values:
+            return values[kind]
+        if DEFAULT_KIND in values:
+            return values[DEFAULT_KIND]
+        raise ValueError(f'softeq.softness has no value for kind {kind!r}, which this model '
+                         f'uses; add {kind}=<softness> (1.0 leaves it untouched) or '
+                         f'{DEFAULT_KIND}=<softness> to the softness dict {values}')
+
+    def cutoff_for(self, kind: str) -> Cutoff:
+        return Cutoff(softness=self.softness_for(kind), kind=self.cutoff, decay=self.decay)
+
+    def as_dict(self) -> dict:
+        """Plain-Python form (for checkpoint meta and logs), parseable by ``from_dict``."""
+        softness = dict(self.softness)
+        return dict(group=self.group,
+                    softness=softness[DEFAULT_KIND] if list(softness) == [DEFAULT_KIND]
+                    else softness,
+                    cutoff=self.cutoff, decay=self.decay, method=self.method,
+                    include=list(self.include), exclude=list(self.exclude),
+                    min_kernel_size=self.min_kernel_size,
+                    rules={key: [rule.as_dict() for rule in rules] for key, rules in self.rules})

@@ -1,0 +1,123 @@
+"""The projection report: every tensor a rule or pattern considered, projected or not, and why.
+
+Logged once per injection (``MMLogger.get_current_instance()``) and printed by
+``tools/print_projection_report.py``. Projected rows carry the projector's certificate: kept
+directions out of the total, exact null directions, the cutoff ``τ`` used, and the bound
+constant ``β = ‖A P‖₂`` (``‖W ρ(g) − W‖_F ≤ β ‖θ‖_F`` per slice, see
+``mmsofteq.projection.ProjectionCertificate``).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..projection import ProjectionCertificate
+
+COLUMNS = ('name', 'kind', 'shape', 'group', 'softness', 'kept/total', 'null', 'tau', 'bound',
+           'method', 'cutoff')
+
+
+@dataclass(frozen=True)
+class ProjectedTensor:
+    """A tensor re-parameterised as ``P·θ``, or listed as identity (softness 1).
+
+    Attributes:
+        name: state-dict key.
+        shape: shape of ``θ``.
+        kind: ``'patch_embed' | 'pos_embed' | 'conv'``.
+        target: ``'kernel'`` or ``'pos_grid'``.
+        grid_size: ``k`` of the ``k x k`` grid ``P`` acts on.
+        softness: the softness applied.
+        certificate: the projector's certificate; ``None`` for softness 1 (no projector is
+            built, the tensor is not touched at all).
+    """
+
+    name: str
+    shape: tuple
+    kind: str
+    target: str
+    grid_size: int
+    softness: float
+    certificate: Optional[ProjectionCertificate]
+
+    @property
+    def identity(self) -> bool:
+        return self.certificate is None or self.certificate.is_identity
+
+    def row(self, group: str) -> dict:
+        total = self.grid_size * self.grid_size
+        row = dict(name=self.name, kind=self.kind, shape='x'.join(map(str, self.shape)),
+                   group=group, softness=f'{self.softness:g}')
+        if self.certificate is None:
+            row.update({'kept/total': f'{total}/{total}', 'null': '-', 'tau': 'inf',
+                        'bound': '- (identity)', 'method': '-', 'cutoff': '-'})
+        else:
+            cert = self.certificate.as_row()
+            row.update({'kept/total': cert['kept'], 'null': str(cert['null']),
+                        'tau': cert['tau'], 'bound': cert['bound'], 'method': cert['method'],
+                        'cutoff': cert['cutoff']})
+            if self.certificate.is_identity:
+                row['bound'] += ' (identity)'
+        return row
+
+
+@dataclass(frozen=True)
+class UntouchedTensor:
+    """A candidate tensor (a Conv2d weight, or a grid a rule matched) that stays ``θ``."""
+
+    name: str
+    shape: tuple
+    reason: str
+
+
+@dataclass
+class ProjectionReport:
+    """What ``inject_soft_equivariance`` did to a model."""
+
+    group: str
+    model_type: str
+    backbones: list = field(default_factory=list)  # [(module path, rule key)]
+    projected: list = field(default_factory=list)  # [ProjectedTensor] incl. identities
+    untouched: list = field(default_factory=list)  # [UntouchedTensor]
+
+    @property
+    def num_projected(self) -> int:
+        """Tensors actually re-parameterised (identities excluded)."""
+        return sum(not entry.identity for entry in self.projected)
+
+    def projected_names(self) -> list[str]:
+        return [entry.name for entry in self.projected if not entry.identity]
+
+    def untouched_by_reason(self) -> Counter:
+        return Counter(entry.reason for entry in self.untouched)
+
+    def format(self, verbose: bool = False) -> str:
+        """The table, then the untouched summary (every untouched name when ``verbose``)."""
+        backbones = ', '.join(f"{path or '<model>'} ({key})" for path, key in self.backbones)
+        lines = [f'mmsofteq projection report for {self.model_type} (group {self.group}; '
+                 f"ruled backbones: {backbones or 'none'})"]
+        rows = [entry.row(self.group) for entry in self.projected]
+        if rows:
+            widths = {col: max(len(col), *(len(str(row[col])) for row in rows))
+                      for col in COLUMNS}
+            lines.append('  '.join(col.ljust(widths[col]) for col in COLUMNS))
+            lines.append('  '.join('-' * widths[col] for col in COLUMNS))
+            lines += ['  '.join(str(row[col]).ljust(widths[col]) for col in COLUMNS)
+                      for row in rows]
+        identities = len(self.projected) - self.num_projected
+        lines.append(f'projected: {self.num_projected} tensor(s); identity (softness 1, not '
+                     f'projected): {identities}; left untouched: {len(self.untouched)}')
+        for reason, count in sorted(self.untouched_by_reason().items()):
+            names = [entry.name for entry in self.untouched if entry.reason == reason]
+            shown = names if verbose else names[:3]
+            more = '' if len(shown) == len(names) else f', ... ({len(names) - len(shown)} more)'
+            lines.append(f'  untouched x{count}: {reason}: {", ".join(shown)}{more}')
+        return '\n'.join(lines)
+
+    def log(self, logger=None) -> None:
+        """Write ``format()`` to ``logger`` (default: the current mmengine logger)."""
+        if logger is None:
+            from mmengine.logging import MMLogger
+            logger = MMLogger.get_current_instance()
+        logger.info('\n' + self.format())

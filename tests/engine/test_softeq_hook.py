@@ -1,0 +1,127 @@
+"""``mmsofteq.SoftEqHook`` and the wrapper in the real mmengine Runner: order of injection,
+weight init, ``load_from``; repeated ``before_run``."""
+import glob
+
+import pytest
+import torch
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.registry import MODELS, init_default_scope
+from mmengine.runner import Runner, save_checkpoint
+from softeq_tiny import softeq_segformer_cfg
+
+from mmsofteq.engine.hooks import SoftEqHook
+from mmsofteq.nn import BUFFER_PREFIX, is_swapped, projected_parameters
+
+SOFTEQ = dict(group='C8', softness=dict(patch_embed=0.4, conv=0.6))
+
+
+def unwrap(runner):
+    return runner.model.module if is_model_wrapper(runner.model) else runner.model
+
+
+def log_text(runner) -> str:
+    return ''.join(open(path).read() for path in glob.glob(f'{runner.log_dir}/*.log'))
+
+
+class WeightProbe(Hook):
+    """Records the stem patch-embedding θ after injection, and again after weight init."""
+
+    priority = 'LOWEST'
+
+    def before_run(self, runner):
+        conv = unwrap(runner).backbone.layers[0][0].projection
+        self.projected_at_before_run = is_swapped(conv)
+        self.theta_before_init = conv._parameters['weight'].detach().clone()
+
+    def before_train(self, runner):
+        conv = unwrap(runner).backbone.layers[0][0].projection
+        self.theta_after_init = conv._parameters['weight'].detach().clone()
+        self.effective_after_init = conv.weight.detach().clone()
+        self.projector = getattr(conv, BUFFER_PREFIX + 'weight').detach().clone()
+
+
+def test_hook_injects_before_weight_init_and_training_updates_theta(tmp_path):
+    cfg = softeq_segformer_cfg(tmp_path, 'hook', SOFTEQ, max_iters=2, norm_type='BN')
+    runner = Runner.from_cfg(cfg)
+    probe = WeightProbe()
+    runner.register_hook(probe)
+    hook = next(h for h in runner.hooks if isinstance(h, SoftEqHook))
+    assert hook.report is None and not is_swapped(unwrap(runner).backbone)
+    runner.train()
+
+    assert probe.projected_at_before_run
+    # MixVisionTransformer.init_weights re-draws every conv through m.weight: it wrote θ.
+    assert not torch.equal(probe.theta_after_init, probe.theta_before_init)
+    expected = (probe.theta_after_init.flatten(2) @ probe.projector).reshape(
+        probe.theta_after_init.shape)
+    assert torch.allclose(probe.effective_after_init, expected, atol=1e-6)
+    model = unwrap(runner)
+    conv = model.backbone.layers[0][0].projection
+    assert not torch.equal(conv._parameters['weight'], probe.theta_after_init)  # trained θ
+    assert hook.report.num_projected == 11
+    text = log_text(runner)
+    assert 'mmsofteq projection report for mmseg.EncoderDecoder (group C8' in text
+    assert 'backbone.layers.0.0.projection.weight' in text
+
+    report = hook.report
+    runner.test()  # before_run again: same config, nothing re-injected
+    assert hook.report is report
+    assert len(list(projected_parameters(model))) == 11
+
+
+@pytest.mark.parametrize('mode', ['wrapper', 'hook'])
+def test_load_from_fills_theta_with_base_checkpoint_keys(tmp_path, mode):
+    base_cfg = softeq_segformer_cfg(tmp_path, 'hook', SOFTEQ, norm_type='BN').model
+    init_default_scope('mmseg')
+    torch.manual_seed(123)
+    base = MODELS.build(base_cfg)
+    base.init_weights()
+    checkpoint = str(tmp_path / 'base.pth')
+    save_checkpoint(dict(meta={}, state_dict=base.state_dict()), checkpoint)
+
+    cfg = softeq_segformer_cfg(tmp_path, mode, SOFTEQ, max_iters=2, norm_type='BN')
+    cfg.load_from = checkpoint
+    runner = Runner.from_cfg(cfg)
+    runner.test()
+    model = unwrap(runner)
+    for key, value in base.state_dict().items():
+        assert torch.equal(model.state_dict()[key], value), key
+    projected = list(projected_parameters(model))
+    assert len(projected) == 11
+    for key, module, name in projected:
+        theta = base.state_dict()[key]
+        projector = getattr(module, BUFFER_PREFIX + name)
+        expected = (theta.flatten(2) @ projector).reshape(theta.shape)
+        assert torch.equal(getattr(module, name), expected)
+    text = log_text(runner)
+    assert 'Load checkpoint from' in text
+    assert 'do not match exactly' not in text  # no missing / unexpected keys
+
+
+def test_inject_refuses_the_ddp_wrapper_itself(tmp_path):
+    from mmengine.model import MMDistributedDataParallel
+
+    from mmsofteq.nn import inject_soft_equivariance
+    init_default_scope('mmseg')
+    model = MODELS.build(softeq_segformer_cfg(tmp_path, 'hook', SOFTEQ, norm_type='BN').model)
+    torch.distributed.init_process_group('gloo', init_method=f'file://{tmp_path}/store',
+                                         rank=0, world_size=1)
+    try:
+        wrapped = MMDistributedDataParallel(module=model, device_ids=None)
+        with pytest.raises(ValueError, match=r'MMDistributedDataParallel\.module'):
+            inject_soft_equivariance(wrapped, SOFTEQ, log=False)
+        assert inject_soft_equivariance(wrapped.module, SOFTEQ, log=False).num_projected == 11
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+@pytest.mark.parametrize('softeq, message', [
+    (dict(group='C4', softness=1.5), r'softeq\.softness'),
+    (dict(group='C4', softness=dict(conv=0.5, patches=0.5)), 'unknown kind'),
+    (dict(group='Cfour', softness=0.5), 'unknown group'),
+])
+def test_bad_softeq_in_the_hook_fails_when_the_runner_is_built(tmp_path, softeq, message):
+    cfg = softeq_segformer_cfg(tmp_path, 'hook', softeq, norm_type='BN')
+    with pytest.raises(ValueError, match=message):
+        Runner.from_cfg(cfg)

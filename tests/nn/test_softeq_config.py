@@ -1,0 +1,87 @@
+"""``softeq`` dict validation: every key has a clear error for a bad value."""
+import pytest
+
+from mmsofteq.nn import Rule, SoftEqConfig
+
+
+def parse(**softeq):
+    return SoftEqConfig.from_dict(softeq)
+
+
+def test_defaults_and_round_trip():
+    config = parse(group='c8', softness=0.9)
+    assert config.group == 'C8'
+    assert config.softness_for('conv') == config.softness_for('pos_embed') == 0.9
+    assert (config.cutoff, config.decay, config.method, config.min_kernel_size) == (
+        'hard', None, 'auto', 2)
+    assert SoftEqConfig.from_dict(config.as_dict()) == config
+    per_kind = parse(group='SO2', softness=dict(patch_embed=1, pos_embed=0.9, conv=0.95),
+                     cutoff='smooth', decay=0.5, method='svd', include=['head'],
+                     exclude=r'stem\.0', min_kernel_size=4,
+                     rules={'Foo': [dict(kind='conv', pattern=r'\.weight$')]})
+    assert per_kind.softness_for('patch_embed') == 1.0
+    assert per_kind.exclude == (r'stem\.0', )
+    assert per_kind.rules == (('Foo', (Rule('conv', r'\.weight$'), )), )
+    assert SoftEqConfig.from_dict(per_kind.as_dict()) == per_kind
+
+
+@pytest.mark.parametrize('softness', [-0.1, 1.5, float('nan'), '0.5', True, None])
+def test_softness_outside_unit_interval(softness):
+    with pytest.raises(ValueError, match=r'softeq\.softness.*\[0, 1\]'):
+        parse(group='C4', softness=softness)
+
+
+def test_per_kind_softness_errors():
+    with pytest.raises(ValueError, match=r"unknown kind\(s\) \['convs'\]"):
+        parse(group='C4', softness=dict(convs=0.5))
+    with pytest.raises(ValueError, match=r"softeq\.softness\['pos_embed'\].*\[0, 1\]"):
+        parse(group='C4', softness=dict(pos_embed=2.0))
+    with pytest.raises(ValueError, match='empty'):
+        parse(group='C4', softness={})
+    config = parse(group='C4', softness=dict(pos_embed=0.5))
+    with pytest.raises(ValueError, match="no value for kind 'conv'.*default="):
+        config.softness_for('conv')
+    assert parse(group='C4', softness=dict(pos_embed=0.5, default=0.7)).softness_for('conv') == 0.7
+
+
+@pytest.mark.parametrize('group, message', [
+    ('C4x', 'unknown group'), ('Z2', 'unknown group'), (4, 'group must be a string'),
+    ('SO3', '3-D vectors'), ('C0', 'unknown group')])
+def test_bad_group(group, message):
+    with pytest.raises(ValueError, match=f'softeq.group: .*{message}'):
+        parse(group=group, softness=0.5)
+
+
+@pytest.mark.parametrize('softeq, message', [
+    (dict(group='C4'), "needs 'softness'"),
+    (dict(softness=0.5), "needs 'group'"),
+    (dict(group='C4', softness=0.5, softnes=0.2), r"unknown key\(s\) \['softnes'\]"),
+    (dict(group='C4', softness=0.5, method='qr'), 'method must be one of'),
+    (dict(group='C4', softness=0.5, cutoff='soft'), "cutoff must be 'hard' or 'smooth'"),
+    (dict(group='C4', softness=0.5, cutoff='smooth'), 'needs decay > 0'),
+    (dict(group='C4', softness=0.5, decay=0.1), "decay is only used with cutoff='smooth'"),
+    (dict(group='C4', softness=0.5, include=['(']), r'softeq\.include: invalid regular'),
+    (dict(group='C4', softness=0.5, exclude=[3]), r'softeq\.exclude must be a list'),
+    (dict(group='C4', softness=0.5, min_kernel_size=0), 'min_kernel_size must be an int >= 1'),
+    (dict(group='C4', softness=0.5, min_kernel_size=2.5), 'min_kernel_size must be an int'),
+    (dict(group='C4', softness=0.5, rules=[1]), r'softeq\.rules must be a dict'),
+    (dict(group='C4', softness=0.5, rules=dict(Foo=[dict(kind='bar', pattern='x')])),
+     'rule kind must be one of'),
+    (dict(group='C4', softness=0.5, rules=dict(Foo=[dict(kind='conv', pattern='x', size=3)])),
+     r"unknown keys \['size'\]"),
+    (dict(group='C4', softness=0.5, rules=dict(Foo=[dict(kind='pos_embed', pattern='x',
+                                                         target='pos_grid')])),
+     'needs grid='),
+    (dict(group='C4', softness=0.5, rules=dict(Foo=[dict(kind='conv', pattern='x',
+                                                         grid=(2, 2))])),
+     "grid is only used with target='pos_grid'"),
+    (dict(group='C4', softness=0.5, rules=dict(Foo=[])), 'non-empty list'),
+])
+def test_bad_keys(softeq, message):
+    with pytest.raises(ValueError, match=message):
+        SoftEqConfig.from_dict(softeq)
+
+
+def test_not_a_dict():
+    with pytest.raises(ValueError, match='softeq must be a dict'):
+        SoftEqConfig.from_dict('C4')

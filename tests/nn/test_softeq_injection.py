@@ -1,0 +1,260 @@
+"""Rule tables on the real mmseg / mmpretrain backbones, config overrides, errors, report."""
+import copy
+import logging
+
+import pytest
+import torch
+from softeq_tiny import (build, classifier, mit, mmseg_resnet, mmseg_vit, pretrain_resnet,
+                         pretrain_vit)
+from torch import nn
+
+from mmsofteq.nn import (inject_soft_equivariance, is_swapped, register_rules, softeq_report)
+from mmsofteq.nn import rules as rules_module
+
+
+def summary(report):
+    projected = {e.name: e.kind for e in report.projected if not e.identity}
+    identity = {e.name: e.kind for e in report.projected if e.identity}
+    untouched = {e.name: e.reason for e in report.untouched}
+    return projected, identity, untouched
+
+
+def test_segformer_rule_table():
+    model = build('mmseg', mit())
+    projected, identity, untouched = summary(
+        inject_soft_equivariance(model, dict(group='SO2', softness=0.5), log=False))
+    assert identity == {}
+    assert {n for n, k in projected.items() if k == 'patch_embed'} == {
+        f'layers.{i}.0.projection.weight' for i in range(4)}
+    assert {n for n, k in projected.items() if k == 'conv'} == (
+        {f'layers.{i}.1.0.attn.sr.weight' for i in range(3)}  # sr 8x8, 4x4, 2x2 (sr=1: none)
+        | {f'layers.{i}.1.0.ffn.layers.1.weight' for i in range(4)})  # depthwise 3x3
+    assert untouched == {f'layers.{i}.1.0.ffn.layers.{j}.weight': 'kernel 1x1 < min_kernel_size=2'
+                         for i in range(4) for j in (0, 4)}
+
+
+def test_mmseg_vit_rule_table():
+    model = build('mmseg', mmseg_vit())
+    report = inject_soft_equivariance(model, dict(group='SO2', softness=0.5), log=False)
+    projected, _, untouched = summary(report)
+    assert projected == {'patch_embed.projection.weight': 'patch_embed', 'pos_embed': 'pos_embed'}
+    assert untouched == {}
+    assert report.backbones == [('', 'mmseg.VisionTransformer')]
+
+
+@pytest.mark.parametrize('scope, cfg, key, spatial', [
+    ('mmseg', mmseg_resnet(), 'mmseg.ResNet', {'stem.0', 'stem.3', 'stem.6'}),
+    ('mmpretrain', pretrain_resnet(), 'mmpretrain.ResNet', {'conv1'}),
+])
+def test_resnet_c4_strict_gives_exactly_invariant_kernels(scope, cfg, key, spatial):
+    torch.manual_seed(0)
+    model = build(scope, cfg)
+    model.init_weights()
+    convs = {name: m for name, m in model.named_modules() if isinstance(m, nn.Conv2d)}
+    assert not all(torch.allclose(m.weight, torch.rot90(m.weight, 1, (2, 3)), atol=1e-3)
+                   for m in convs.values())
+    report = inject_soft_equivariance(model, dict(group='C4', softness=0.0), log=False)
+    assert report.backbones == [('', key)]
+    projected, _, untouched = summary(report)
+    expected = {f'{name}.weight' for name, m in convs.items() if m.kernel_size[0] > 1}
+    assert set(projected) == expected and spatial <= {n[:-len('.weight')] for n in projected}
+    assert set(untouched) == {f'{name}.weight' for name, m in convs.items()
+                              if m.kernel_size[0] == 1}
+    for name, module in convs.items():
+        weight = module.weight
+        if f'{name}.weight' in projected:
+            for turns in (1, 2, 3):
+                assert torch.allclose(weight, torch.rot90(weight, turns, (2, 3)), atol=1e-6)
+            assert weight.abs().max() > 0
+
+
+def classifier_logits(out_type: str, softness: float) -> tuple:
+    torch.manual_seed(0)
+    model = build('mmpretrain', classifier(pretrain_vit(out_type=out_type), channels=16))
+    model.init_weights()
+    inject_soft_equivariance(model, dict(group='C4', softness=softness), log=False)
+    model.eval()
+    x = torch.randn(3, 3, 32, 32)
+    with torch.no_grad():
+        return model(x, mode='tensor'), [model(torch.rot90(x, k, (2, 3)), mode='tensor')
+                                         for k in (1, 2, 3)]
+
+
+@pytest.mark.parametrize('out_type', ['cls_token', 'avg_featmap'])
+def test_vit_classifier_strict_c4_is_rot90_invariant(out_type):
+    logits, rotated = classifier_logits(out_type, softness=0.0)
+    for other in rotated:
+        assert torch.allclose(logits, other, atol=1e-5)
+    # Control: the unprojected model (softness 1) is not invariant.
+    logits, rotated = classifier_logits(out_type, softness=1.0)
+    assert (logits - rotated[0]).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize('scope, cfg', [('mmseg', mit()), ('mmpretrain', pretrain_vit()),
+                                        ('mmseg', mmseg_resnet())])
+def test_softness_one_is_bit_identical_and_listed_as_identity(scope, cfg):
+    torch.manual_seed(0)
+    base = build(scope, cfg)
+    base.init_weights()
+    base.eval()
+    model = copy.deepcopy(base)
+    report = inject_soft_equivariance(model, dict(group='SO2', softness=1.0), log=False)
+    assert report.num_projected == 0 and len(report.projected) > 0
+    assert all(entry.identity and entry.softness == 1.0 for entry in report.projected)
+    assert not any(is_swapped(m) for m in model.modules() if m is not model)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        for ours, theirs in zip(model(x), base(x)):
+            assert torch.equal(ours, theirs)
+    assert '- (identity)' in report.format()
+
+
+def test_per_kind_softness_dict():
+    model = build('mmseg', mmseg_vit())
+    projected, identity, _ = summary(inject_soft_equivariance(
+        model, dict(group='C4', softness=dict(patch_embed=1.0, pos_embed=0.5)), log=False))
+    assert projected == {'pos_embed': 'pos_embed'}
+    assert identity == {'patch_embed.projection.weight': 'patch_embed'}
+
+
+def test_per_kind_softness_missing_kind_fails_and_leaves_model_untouched():
+    model = build('mmseg', mit())
+    with pytest.raises(ValueError, match="no value for kind 'conv'"):
+        inject_soft_equivariance(model, dict(group='C4', softness=dict(patch_embed=0.5)),
+                                 log=False)
+    assert not any(is_swapped(m) for m in model.modules())
+
+
+def test_dinov2_and_deit_archs():
+    dinov2 = build('mmpretrain', dict(type='VisionTransformer', arch='dinov2-small',
+                                      img_size=56, patch_size=14, layer_scale_init_value=1e-5))
+    report = inject_soft_equivariance(dinov2, dict(group='SO2', softness=dict(
+        patch_embed=0.95, pos_embed=0.5)), log=False)
+    projected, _, _ = summary(report)
+    assert projected == {'patch_embed.projection.weight': 'patch_embed', 'pos_embed': 'pos_embed'}
+    kernel = next(e for e in report.projected if e.kind == 'patch_embed')
+    assert kernel.grid_size == 14 and kernel.certificate.total == 196
+    assert dinov2.__dict__['_softeq_projections']['pos_embed'].prefix_tokens == 1
+    deit = build('mmpretrain', dict(type='DistilledVisionTransformer', arch='deit-tiny',
+                                    img_size=32, patch_size=8))
+    inject_soft_equivariance(deit, dict(group='C4', softness=0.0), log=False)
+    assert deit.__dict__['_softeq_projections']['pos_embed'].prefix_tokens == 2
+
+
+def test_non_square_position_grid_is_reported_untouched():
+    model = build('mmseg', mmseg_vit(img_size=(32, 16)))
+    projected, _, untouched = summary(
+        inject_soft_equivariance(model, dict(group='C4', softness=0.5), log=False))
+    assert projected == {'patch_embed.projection.weight': 'patch_embed'}
+    assert untouched == {'pos_embed': 'non-square position grid 8x4: no rotation projector'}
+
+
+def test_min_kernel_size_and_exclude():
+    model = build('mmseg', mit())
+    projected, _, untouched = summary(inject_soft_equivariance(
+        model, dict(group='C4', softness=0.5, min_kernel_size=4, exclude=[r'^layers\.0\.0\.']),
+        log=False))
+    assert set(projected) == {'layers.0.1.0.attn.sr.weight', 'layers.1.1.0.attn.sr.weight'}
+    assert untouched['layers.0.0.projection.weight'] == (
+        r"excluded by softeq.exclude '^layers\\.0\\.0\\.'")
+    assert untouched['layers.1.0.projection.weight'] == 'kernel 3x3 < min_kernel_size=4'
+    assert untouched['layers.2.1.0.attn.sr.weight'] == 'kernel 2x2 < min_kernel_size=4'
+
+
+def test_include_on_a_model_without_rules_and_non_square_kernels():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Conv2d(4, 4, (1, 3)), nn.Conv2d(4, 4, 5),
+                          nn.Conv2d(4, 2, 1))
+    projected, _, untouched = summary(inject_soft_equivariance(
+        model, dict(group='C4', softness=0.0, include=[r'^[0-2]\.']), log=False))
+    assert projected == {'0.weight': 'conv', '2.weight': 'conv'}
+    assert untouched == {
+        '1.weight': 'non-square kernel 1x3: no rotation projector',
+        '3.weight': 'outside the ruled backbone(s); no softeq.include pattern'}
+    x = torch.randn(1, 3, 16, 16)
+    assert model(x).shape == (1, 2, 10, 8)
+
+
+def test_unknown_backbone_error_names_type_and_how_to_add_a_rule():
+    cfg = dict(type='ImageClassifier', backbone=dict(type='MobileNetV2', widen_factor=0.25),
+               neck=dict(type='GlobalAveragePooling'),
+               head=dict(type='LinearClsHead', num_classes=3, in_channels=1280))
+    model = build('mmpretrain', cfg)
+    with pytest.raises(ValueError) as error:
+        inject_soft_equivariance(model, dict(group='C4', softness=0.5), log=False)
+    message = str(error.value)
+    assert "backbone type 'mmpretrain.MobileNetV2'" in message
+    assert "rules={'mmpretrain.MobileNetV2': [dict(kind='conv'" in message
+    assert 'mmseg.MixVisionTransformer' in message and 'register_rules' in message
+    # ... and following the message works.
+    report = inject_soft_equivariance(model, dict(
+        group='C4', softness=0.5,
+        rules={'mmpretrain.MobileNetV2': [dict(kind='conv', pattern=r'\.weight$')]}), log=False)
+    assert report.backbones == [('backbone', 'mmpretrain.MobileNetV2')]
+    assert report.num_projected == sum(
+        1 for m in model.backbone.modules() if isinstance(m, nn.Conv2d) and m.kernel_size[0] > 1)
+
+
+def test_register_rules_for_a_custom_backbone():
+    class TinyNet(nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 4, 5)
+            self.grid = nn.Parameter(torch.randn(1, 1 + 9, 4))
+
+    register_rules('TinyNet', [dict(kind='conv', pattern=r'^stem\.weight$'),
+                               dict(kind='pos_embed', pattern='^grid$', target='pos_grid',
+                                    grid=(3, 3))])
+    try:
+        model = TinyNet()
+        projected, _, _ = summary(inject_soft_equivariance(
+            model, dict(group='C4', softness=0.0), log=False))
+        assert projected == {'stem.weight': 'conv', 'grid': 'pos_embed'}
+        grid = model.grid[0, 1:].reshape(3, 3, 4)
+        assert torch.allclose(grid, torch.rot90(grid, 1, (0, 1)), atol=1e-6)
+        assert torch.equal(model.grid[:, 0], model._parameters['grid'][:, 0])
+    finally:
+        rules_module._REGISTERED_RULES.pop('TinyNet')
+
+
+@pytest.mark.parametrize('softeq, message', [
+    (dict(include=['decode_head']), "include pattern 'decode_head' matches no Conv2d weight"),
+    (dict(exclude=['nothing_here']), "exclude pattern 'nothing_here' matches no tensor"),
+    (dict(rules={'MixVisionTransformer': [dict(kind='conv', pattern='^nope$')]}),
+     r"rule .*'\^nope\$'.* of MixVisionTransformer .* matches no Conv2d weight"),
+    (dict(rules={'MixVisionTransformer': [dict(kind='pos_embed', pattern='pos_embed',
+                                               target='pos_grid', grid=(2, 2))]}),
+     'matches no parameter'),
+])
+def test_patterns_that_match_nothing_are_errors(softeq, message):
+    model = build('mmseg', mit())
+    with pytest.raises(ValueError, match=message):
+        inject_soft_equivariance(model, dict(group='C4', softness=0.5, **softeq), log=False)
+
+
+def test_injection_is_idempotent_and_refuses_a_second_config():
+    model = build('mmseg', mit())
+    report = inject_soft_equivariance(model, dict(group='C4', softness=0.5), log=False)
+    assert inject_soft_equivariance(model, dict(group='c4', softness=0.5), log=False) is report
+    assert softeq_report(model) is report
+    with pytest.raises(ValueError, match='already carries soft equivariance'):
+        inject_soft_equivariance(model, dict(group='C8', softness=0.5), log=False)
+
+
+def test_report_goes_to_the_mmengine_logger(tmp_path):
+    from mmengine.logging import MMLogger
+    log_file = tmp_path / 'report.log'
+    logger = MMLogger.get_instance('softeq_report_test', log_file=str(log_file),
+                                   log_level='INFO')
+    model = build('mmseg', mit())
+    inject_soft_equivariance(model, dict(group='D4', softness=0.5))
+    for handler in logger.handlers:
+        handler.flush()
+    text = log_file.read_text()
+    header = ('name', 'kind', 'shape', 'group', 'softness', 'kept/total', 'null', 'tau', 'bound',
+              'method')
+    assert all(column in text for column in header)
+    assert 'layers.0.0.projection.weight' in text and '8x3x7x7' in text and 'D4' in text
+    assert 'projected: 11 tensor(s); identity (softness 1, not projected): 0; left untouched: 8' \
+        in text
+    logging.getLogger('softeq_report_test').handlers.clear()
