@@ -1,0 +1,17 @@
+# CIFAR-100 upsampled to 224 x 224 (bicubic) for ImageNet-pre-trained ViT / DINOv2 backbones;
+# everything else as cifar100_rotated.py (rotated evaluation, total batch 128 = 8 x 16).
+_base_ = ['./cifar100_rotated.py']
+
+train_pipeline = [
+    dict(type='RandomCrop', crop_size=32, padding=4),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='Resize', scale=224, interpolation='bicubic'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [
+    dict(type='Resize', scale=224, interpolation='bicubic'),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

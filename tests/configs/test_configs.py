@@ -1,0 +1,270 @@
+"""Every config under ``configs/``: its recipe, its Base twin, and one real CPU step.
+
+* static checks (fast): the inventory, "softeq config = Base twin + softeq keys", rotated
+  evaluation everywhere, the paper's VOC recipe (SPEC §3, §5), official checkpoint URLs;
+* ``test_config_trains_one_step_and_validates_rotated``: every config builds (model and
+  datasets, on tiny on-disk data in the real layouts) and runs one training iteration and the
+  rotated validation through mmengine's ``Runner`` on CPU; no checkpoint is downloaded, inputs
+  are shrunk to 64 px and ViT/DINOv2 encoders are narrowed (see ``config_smoke``);
+* ``test_full_size_model_builds``: the full-size ViT-B/16 and DINOv2-B/14 models (the step
+  test runs ResNet-50 and every MiT at full size) with their projection reports.
+"""
+import copy
+import functools
+import glob
+import math
+import os.path as osp
+import re
+
+import pytest
+from mmengine.config import Config
+
+from config_smoke import (REPO, all_configs, build_model, cifar_without_checksums,
+                          drop_downloads, inner_model, shrink_config)
+
+SEG_MAIN = ['configs/segformer_base_voc.py', 'configs/segformer_softeq_voc.py',
+            'configs/vit_base_voc.py', 'configs/vit_softeq_voc.py',
+            'configs/dinov2_base_voc.py', 'configs/dinov2_softeq_voc.py']
+SEG_MIT = [f'configs/segformer/segformer_mit-b{b}_{kind}_voc.py' for b in range(1, 6)
+           for kind in ('base', 'softeq')]
+SEG_AUG = [f'configs/segformer/segformer_mit-b0_{kind}_voc-aug.py' for kind in ('base', 'softeq')]
+CLS = [f'configs/classification/{net}_{kind}_{data}.py'
+       for net in ('vit-b16', 'dinov2-b14', 'resnet50') for kind in ('base', 'softeq')
+       for data in ('cifar10', 'cifar100', 'in1k')]
+DEMO = ['configs/demo/segformer_softeq_demo.py', 'configs/demo/resnet_softeq_digits_cls.py']
+CONFIGS = all_configs()
+SOFTEQ_CONFIGS = [path for path in CONFIGS if '_softeq_' in osp.basename(path)
+                  and '/demo/' not in path]
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(path):
+    return Config.fromfile(osp.join(REPO, path))
+
+
+def load(path):
+    """A fresh copy of the parsed config (parsing once per session keeps the suite fast)."""
+    return copy.deepcopy(_parsed(path))
+
+
+def is_segmentation(cfg):
+    return cfg.default_scope == 'mmseg'
+
+
+# ----------------------------------------------------------------------------- static
+
+
+def test_inventory_has_every_promised_config():
+    assert sorted(SEG_MAIN + SEG_MIT + SEG_AUG + CLS + DEMO) == CONFIGS
+
+
+@pytest.mark.parametrize('path', SOFTEQ_CONFIGS)
+def test_softeq_config_is_its_base_twin_plus_the_softeq_keys(path):
+    """What a user adopts: the Base config, wrapped model, softeq dict; nothing else moves."""
+    twin = path.replace('_softeq_', '_base_')
+    softeq, base = load(path).to_dict(), load(twin).to_dict()
+    wrapper = softeq.pop('model')
+    assert wrapper['type'] == 'mmsofteq.SoftEqModel'
+    assert set(wrapper) == {'type', 'model', 'softeq'}
+    assert wrapper['model'] == base.pop('model')
+    assert wrapper['softeq'] == softeq.pop('softeq')
+    assert wrapper['softeq']['group'] == 'SO2'
+    assert softeq == base
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_every_config_evaluates_with_rotated_metrics(path):
+    cfg = load(path)
+    assert 'mmsofteq' in cfg.custom_imports['imports']
+    metric = 'mmsofteq.RotatedIoUMetric' if is_segmentation(cfg) else 'mmsofteq.RotatedAccuracy'
+    for loop, kind in (('val_cfg', 'mmsofteq.RotatedValLoop'),
+                       ('test_cfg', 'mmsofteq.RotatedTestLoop')):
+        assert cfg[loop]['type'] == kind
+        assert cfg[loop]['angles'] == dict(kind='uniform', low=-30.0, high=30.0, seed=0)
+    assert cfg.val_evaluator['type'] == cfg.test_evaluator['type'] == metric
+
+
+# Backbone lr, weight decay, head lr multiplier, crop, softness (SPEC §3 and §5).
+VOC_RECIPE = {
+    'segformer': (1e-4, 0.01, 10.0, 512, 0.95),
+    'vit': (5e-5, 0.07, 20.0, 224, dict(patch_embed=1.0, pos_embed=0.9)),
+    'dinov2': (1e-5, 0.01, 100.0, 512, dict(patch_embed=0.95, pos_embed=1.0)),
+}
+
+
+@pytest.mark.parametrize('backbone', sorted(VOC_RECIPE))
+def test_voc_configs_follow_the_paper_recipe(backbone):
+    lr, weight_decay, head_mult, crop, softness = VOC_RECIPE[backbone]
+    cfg = load(f'configs/{backbone}_softeq_voc.py')
+    optimizer = cfg.optim_wrapper.optimizer
+    assert (optimizer.type, optimizer.lr, optimizer.weight_decay) == ('AdamW', lr, weight_decay)
+    head_lr = lr * cfg.optim_wrapper.paramwise_cfg.custom_keys['decode_head']['lr_mult']
+    assert head_lr == pytest.approx(1e-3) and head_mult * lr == pytest.approx(1e-3)
+    assert cfg.optim_wrapper.clip_grad.max_norm == 1.0
+    # 100 epochs of 1,464 images at total batch 32 (8 GPUs x 4)
+    assert cfg.train_dataloader.batch_size * 8 == 32
+    assert cfg.train_cfg.max_iters == 100 * math.ceil(1464 / 32)
+    warmup, cosine = cfg.param_scheduler
+    assert (warmup.type, warmup.end, cosine.type, cosine.begin, cosine.end) == (
+        'LinearLR', 250, 'CosineAnnealingLR', 250, cfg.train_cfg.max_iters)
+    steps = {step.type: step for step in cfg.train_dataloader.dataset.pipeline}
+    assert steps['RandomResize'].ratio_range == (0.5, 2.0)
+    assert tuple(steps['RandomCrop'].crop_size) == (crop, crop)
+    assert (steps['RandomRotate'].prob, steps['RandomRotate'].degree) == (0.5, 10)
+    assert {'RandomFlip', 'PhotoMetricDistortion'} <= set(steps)
+    assert cfg.train_dataloader.dataset.data_root == 'data/VOCdevkit/VOC2012'
+    assert cfg.train_dataloader.dataset.ann_file == 'ImageSets/Segmentation/train.txt'
+    model = inner_model(cfg)
+    assert model.decode_head.num_classes == 21
+    assert tuple(model.data_preprocessor['size']) == (crop, crop)
+    if backbone != 'segformer':  # linear head: one 1x1 conv on the patch-token grid
+        head = model.decode_head
+        assert (head.type, head.num_convs, head.concat_input) == ('FCNHead', 0, False)
+        assert head.in_channels == head.channels == 768
+        assert model.backbone.out_type == 'featmap'
+    assert cfg.model.softeq.softness == softness
+
+
+CHECKPOINT = re.compile(r'https://download\.openmmlab\.com/\S+?\.pth')
+
+
+def official_checkpoints():
+    """Every checkpoint URL of the installed mmseg / mmpretrain model-zoo metafiles."""
+    urls = set()
+    for package in ('mmseg', 'mmpretrain'):
+        module = __import__(package)
+        pattern = osp.join(osp.dirname(module.__file__), '.mim', 'configs', '*', 'metafile.y*ml')
+        for metafile in glob.glob(pattern):
+            with open(metafile, encoding='utf-8') as handle:
+                urls.update(CHECKPOINT.findall(handle.read()))
+    return urls
+
+
+def test_checkpoints_are_official_model_zoo_urls():
+    known = official_checkpoints()
+    used = set()
+    for path in CONFIGS:
+        cfg = load(path)
+        found = set(CHECKPOINT.findall(repr(cfg.to_dict())))
+        if '/demo/' in path:
+            assert cfg.load_from is None and not found, path
+        else:
+            assert found, f'{path} starts from no official checkpoint'
+        used |= found
+    assert used and used <= known, sorted(used - known)
+
+
+README_ROW = re.compile(r'^\| `(configs/[\w./-]+\.py)` \|.*\|$', re.MULTILINE)
+PAPER_NUMBERS = re.compile(r'(\d+\.\d\d / \d+\.\d\d / \d+\.\d\d / \d+\.\d\d)')
+
+
+def _readme_rows():
+    with open(osp.join(REPO, 'configs', 'README.md'), encoding='utf-8') as handle:
+        text = handle.read()
+    rows = {match.group(1): match.group(0) for match in README_ROW.finditer(text)}
+    mentioned = set(re.findall(r'`(configs/[\w./-]+\.py)`', text))
+    return rows, mentioned
+
+
+def _softeq_text(softeq):
+    def value(item):
+        if isinstance(item, dict):
+            return 'dict(' + ', '.join(f'{key}={val!r}' for key, val in item.items()) + ')'
+        return repr(item)
+    return ', '.join(f'{key}={value(softeq[key])}'
+                     for key in ('group', 'softness', 'min_kernel_size') if key in softeq)
+
+
+def test_configs_readme_lists_every_config_with_its_keys_and_paper_numbers():
+    """configs/README.md: one row per config, no stale paths, keys and targets as the files."""
+    rows, mentioned = _readme_rows()
+    assert sorted(rows) == CONFIGS
+    assert all(osp.isfile(osp.join(REPO, path)) for path in mentioned), sorted(
+        path for path in mentioned if not osp.isfile(osp.join(REPO, path)))
+    for path, row in rows.items():
+        cells = [cell.strip() for cell in row.strip('|').split('|')]
+        row_kind, softeq_cell, paper = cells[3], cells[4], cells[5]
+        assert row_kind == ('Ours' if '_softeq_' in path else 'Base'), path
+        cfg = load(path)
+        if '_softeq_' in path:
+            softeq = cfg.model.softeq
+            assert softeq_cell == f'`{_softeq_text(softeq)}`', path
+            # keys the README leaves out are at their defaults
+            defaults = dict(cutoff='hard', method='auto')
+            others = {key: value for key, value in softeq.items()
+                      if key not in ('group', 'softness', 'min_kernel_size')}
+            assert set(others) <= set(defaults), (path, others)
+            assert all(defaults[key] == value for key, value in others.items()), (path, others)
+        else:
+            assert softeq_cell == '— (no projection)', path
+        with open(osp.join(REPO, path), encoding='utf-8') as handle:
+            header = []  # the leading comment, where each config states its paper numbers
+            for line in handle:
+                if not line.startswith('#'):
+                    break
+                header.append(line)
+        numbers = PAPER_NUMBERS.findall(''.join(header))
+        if '/demo/' in path:
+            assert paper == 'none (demo)', path
+        else:
+            assert paper == (numbers[0] if numbers else 'not reported'), (path, numbers)
+
+
+# ----------------------------------------------------------------------------- one CPU step
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_config_trains_one_step_and_validates_rotated(path, dataset_roots, tmp_path,
+                                                      monkeypatch):
+    from mmengine.runner import Runner
+
+    from mmsofteq.nn import softeq_report
+    from mmsofteq.utils import prepare_runtime
+
+    cifar_without_checksums(monkeypatch)
+    cfg = shrink_config(path, dataset_roots, str(tmp_path / 'work'),
+                        experiment_name=f'smoke_{osp.basename(path)}')
+    prepare_runtime(cfg, 'none')
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+
+    model = runner.model
+    report = softeq_report(model)
+    if '_softeq_' in path:
+        assert report is not None and report.num_projected > 0, 'nothing was projected'
+    else:
+        assert report is None
+    scalars = runner.message_hub.log_scalars
+    keys = (('mIoU', 'aIoU', 'cIoU', 'eErr') if is_segmentation(cfg) else
+            ('Acc', 'aAcc', 'cAcc', 'iErr'))
+    for key in keys:
+        value = scalars[f'val/{key}'].current()
+        assert math.isfinite(value), (key, value)
+    assert runner.iter >= 1
+
+
+# ----------------------------------------------------------------------------- full size
+
+FULL_SIZE = {
+    # config: (parameters in millions, {projected tensor: softness})
+    'configs/vit_softeq_voc.py': (86, {'backbone.pos_embed': 0.9}),
+    'configs/dinov2_softeq_voc.py': (86, {'backbone.patch_embed.projection.weight': 0.95}),
+    'configs/classification/vit-b16_softeq_in1k.py': (86, {'backbone.pos_embed': 0.9}),
+    'configs/classification/dinov2-b14_softeq_cifar100.py':
+        (86, {'backbone.patch_embed.projection.weight': 0.95}),
+}
+
+
+@pytest.mark.parametrize('path', sorted(FULL_SIZE))
+def test_full_size_model_builds(path):
+    from mmsofteq.nn import softeq_report
+
+    millions, expected = FULL_SIZE[path]
+    cfg = load(path)
+    drop_downloads(cfg)
+    model = build_model(cfg)
+    backbone_params = sum(p.numel() for p in model.backbone.parameters())
+    assert backbone_params / 1e6 == pytest.approx(millions, rel=0.05)
+    report = softeq_report(model)
+    projected = {row.name: row.softness for row in report.projected if not row.identity}
+    assert projected == expected
