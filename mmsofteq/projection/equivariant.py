@@ -48,7 +48,9 @@ def _svd_spectrum(pairs: tuple[tuple[Generator, Generator], ...]) -> tuple[np.nd
     """Singular values ``(n,)`` and right singular vectors ``(n, n)`` of the stacked ``C_k``."""
     stacked = np.concatenate([constraint_matrix(g_in.matrix, g_out.matrix)
                               for g_in, g_out in pairs], axis=0)
-    _, sigmas, right = np.linalg.svd(stacked, full_matrices=True)
+    # A tall stack (K >= 1 constraints of n rows) has all n right singular vectors in the
+    # economy SVD; only a wide one needs full_matrices for the null directions.
+    _, sigmas, right = np.linalg.svd(stacked, full_matrices=stacked.shape[0] < stacked.shape[1])
     n = right.shape[0]
     if sigmas.size < n:
         sigmas = np.concatenate([sigmas, np.zeros(n - sigmas.size)])
@@ -62,11 +64,15 @@ def _joint_spectrum(pairs: tuple[tuple[Generator, Generator], ...]) -> tuple[
         np.ndarray, np.ndarray, np.ndarray]:
     """``(Q_out, Q_in, σ)`` with ``σ[i, j]² = Σ_k |λ_k,j − μ_k,i|²`` (commuting class)."""
     basis_in, eig_in = joint_eigenbasis([g_in.matrix for g_in, _ in pairs])
-    basis_out, eig_out = joint_eigenbasis([g_out.matrix for _, g_out in pairs])
+    if all(g_in is g_out or np.array_equal(g_in.matrix, g_out.matrix)
+           for g_in, g_out in pairs):  # same action in and out (e.g. k x k → k x k)
+        basis_out, eig_out = basis_in, eig_in
+    else:
+        basis_out, eig_out = joint_eigenbasis([g_out.matrix for _, g_out in pairs])
     differences = eig_in[:, None, :] - eig_out[:, :, None]
     sigmas = np.sqrt(np.sum(np.abs(differences) ** 2, axis=0))
     for array in (basis_out, basis_in, sigmas):
-        array.setflags(write=False)
+        array.setflags(write=False)  # basis_out may be basis_in: read-only either way
     return basis_out, basis_in, sigmas
 
 
