@@ -181,12 +181,17 @@ def check_run_dir(cfg: Config, run_dir: str, softness: float,
     if mode not in MODES:
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
     record = RunRecord.load(run_dir)
-    if record is not None and (record.fingerprint != config_fingerprint(cfg)
-                               or record.mode != mode or record.softness != softness):
+    if record is None:
+        return None
+    differs = [what for what, same in (
+        ('config', record.fingerprint == config_fingerprint(cfg)),
+        (f'mode ({record.mode!r} there, {mode!r} here)', record.mode == mode),
+        (f'softness ({record.softness:g} there)', record.softness == softness)) if not same]
+    if differs:
         raise StaleRunError(
-            f'{run_dir} holds a {record.mode!r} run of another config (softness '
-            f'{record.softness:g}, stage {record.stage!r}); it is not reused. Give the sweep '
-            'another --work-dir, or delete that folder to run it again')
+            f'{run_dir} holds a run (stage {record.stage!r}) of another '
+            f'{" and ".join(differs)}; it is not reused. Give the sweep another --work-dir, '
+            'or delete that folder to run it again')
     return record
 
 

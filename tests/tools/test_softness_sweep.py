@@ -294,3 +294,31 @@ def test_with_softness_sets_every_kind_or_only_the_named_ones():
     swept = with_softness(hook, 0.0, kinds=['conv'])
     assert swept.custom_hooks[1].softeq.softness == dict(default=0.9, conv=0.0)
     assert swept.custom_hooks[0] == dict(type='CheckInvalidLossHook')
+
+
+def test_classification_rows_and_plot_read_the_rotated_accuracy_keys(tmp_path):
+    """The classification branch without training: task, row, CSV and plot."""
+    from mmsofteq.sweep import RunRecord, evaluation_task, plot_tradeoff, record_row, write_csv
+
+    cfg = Config(dict(test_cfg=dict(type='mmsofteq.RotatedTestLoop'),
+                      test_evaluator=[dict(type='mmsofteq.RotatedAccuracy', topk=(1, 5))]))
+    assert evaluation_task(cfg) == 'classification'
+    rows = []
+    for softness, acc, ierr in ((1.0, 90.0, 3.0), (0.0, 80.0, 1.0)):
+        state = RunRecord(softness=softness, fingerprint='f', mode='train', stage='done',
+                          checkpoint=f'epoch_{softness}.pth',
+                          metrics={'cls/Acc': acc, 'cls/aAcc': acc - 5, 'cls/cAcc': acc - 2,
+                                   'cls/iErr': ierr, 'cls/Acc_top5': 99.0},
+                          projection=dict(projected_tensors=3, kept_directions=9,
+                                          total_directions=27))
+        rows.append(record_row(state, 'classification', f'run_{softness}'))
+    assert list(rows[0])[:5] == ['softness', 'Acc', 'aAcc', 'cAcc', 'iErr']
+    assert rows[1]['iErr'] == 1.0 and rows[1]['cls/Acc_top5'] == 99.0
+    assert read_csv(write_csv(rows, str(tmp_path / 'sweep.csv')))[1]['Acc'] == '80.0'
+    path = plot_tradeoff(rows, 'classification', str(tmp_path / 'sweep.png'))
+    with open(path, 'rb') as file:
+        assert file.read(8) == b'\x89PNG\r\n\x1a\n'
+
+    with pytest.raises(ValueError, match='RotatedTestLoop'):
+        evaluation_task(Config(dict(test_cfg=dict(type='TestLoop'),
+                                    test_evaluator=dict(type='mmsofteq.RotatedAccuracy'))))
