@@ -134,12 +134,13 @@ def _plain_metrics(metrics: dict) -> dict:
 
 def latest_checkpoint(run_dir: str) -> Optional[str]:
     """The checkpoint named by ``run_dir/last_checkpoint`` (mmengine's ``CheckpointHook``
-    writes it after each save), or ``None``."""
+    writes it after each save), or ``None`` (no such file, or it names no file)."""
     from mmengine.runner import find_latest_checkpoint
 
     if not osp.isfile(osp.join(run_dir, 'last_checkpoint')):
         return None
-    return find_latest_checkpoint(run_dir)
+    path = find_latest_checkpoint(run_dir)
+    return path if path and osp.isfile(path) else None
 
 
 def _log(message: str) -> None:
@@ -214,7 +215,7 @@ def run_softness(cfg: Config, run_dir: str, softness: float, *, mode: str = 'tra
         record.save(run_dir)
 
     runner = None
-    stage_name = osp.basename(osp.normpath(run_dir))
+    run_name = osp.basename(osp.normpath(run_dir))
     try:
         trained_checkpoint = record.checkpoint if record.stage == 'trained' else None
         if mode == 'train' and not (trained_checkpoint and osp.isfile(trained_checkpoint)):
@@ -229,7 +230,7 @@ def run_softness(cfg: Config, run_dir: str, softness: float, *, mode: str = 'tra
                          f'checkpoint {latest}); training from the start (--resume continues '
                          'it instead)')
                 run_cfg.resume = False
-            runner = _build_runner(run_cfg, run_dir, f'{stage_name}_train')
+            runner = _build_runner(run_cfg, run_dir, f'{run_name}_train')
             runner.train()
             record.stage, record.checkpoint = 'trained', latest_checkpoint(run_dir)
             record.save(run_dir)
@@ -239,7 +240,7 @@ def run_softness(cfg: Config, run_dir: str, softness: float, *, mode: str = 'tra
             if trained_checkpoint:
                 _log(f'softness {softness:g}: trained earlier, evaluating {trained_checkpoint}')
                 run_cfg.load_from = trained_checkpoint
-            runner = _build_runner(run_cfg, run_dir, f'{stage_name}_test')
+            runner = _build_runner(run_cfg, run_dir, f'{run_name}_test')
             if not trained_checkpoint:
                 _init_weights(runner)
         metrics = runner.test()

@@ -169,8 +169,9 @@ def test_crash_in_evaluation_resumes_from_the_trained_checkpoint(data_root, tool
     assert all(math.isfinite(result.rows[0][key]) for key in METRICS)
 
 
-class InterruptWhenFileAppears(threading.Thread):
-    """Ctrl-C for the main thread (``KeyboardInterrupt``) as soon as ``path`` exists.
+class InterruptAfterCheckpoint(threading.Thread):
+    """Ctrl-C for the main thread (``KeyboardInterrupt``) once the ``last_checkpoint`` file
+    at ``path`` names a checkpoint (mmengine writes it, whole, after the checkpoint).
 
     ``stop()`` (called inside the ``pytest.raises`` block) disarms it, so an interrupt can
     only land in that block."""
@@ -184,11 +185,18 @@ class InterruptWhenFileAppears(threading.Thread):
             with self.lock:
                 if self.stopped:
                     return
-                if osp.isfile(self.path):
+                if self._names_a_checkpoint():
                     _thread.interrupt_main()
                     self.fired = True
                     return
             time.sleep(0.01)
+
+    def _names_a_checkpoint(self):
+        try:
+            with open(self.path, encoding='utf-8') as file:
+                return osp.isfile(file.read().strip())
+        except OSError:
+            return False
 
     def stop(self):
         with self.lock:
@@ -202,7 +210,7 @@ def test_interrupted_training_continues_with_resume(data_root, tool, tmp_path):
                           checkpoint_interval=2)
     work_dir = str(tmp_path / 'sweep')
     run_dir = osp.join(work_dir, 'softness_0.5')
-    interrupter = InterruptWhenFileAppears(osp.join(run_dir, 'iter_2.pth'))
+    interrupter = InterruptAfterCheckpoint(osp.join(run_dir, 'last_checkpoint'))
     with pytest.raises(KeyboardInterrupt):
         interrupter.start()
         try:
