@@ -26,7 +26,9 @@ Usage::
     python tools/benchmark_training.py --parts inject --inject-cases dinov2-b14-pos0.9
 
 Prints markdown tables headed by the machine (cores, torch threads, torch version, load
-average before/after) and the command line.
+average before/after) and the command line. On a shared machine pass ``--threads 1``: with
+more threads than free cores every parallel kernel waits for a descheduled thread, and the
+noise swamps a few-percent difference (docs/benchmarks.md).
 """
 from __future__ import annotations
 
@@ -153,12 +155,12 @@ def build(scope: str, model_cfg: dict, seed: int = 0) -> torch.nn.Module:
     """Build and randomly initialise ``model_cfg`` (mmengine's init log silenced)."""
     from mmengine.logging import MMLogger
     from mmengine.registry import MODELS, init_default_scope
-    init_default_scope(scope)
-    torch.manual_seed(seed)
     logger = MMLogger.get_current_instance()
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
+        init_default_scope(scope)
+        torch.manual_seed(seed)
         model = MODELS.build(model_cfg)
         model.init_weights()
     finally:

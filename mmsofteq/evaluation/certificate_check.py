@@ -22,9 +22,9 @@ Cauchy-Schwarz gives ``e_X ≤ e_W``. Both are maximised over the group elements
 ``group_actions``. Slices with ``θ_s = 0`` are skipped (their row is 0).
 
 Float rounding: ``P`` is stored and applied in the weight's dtype, so the measured weight
-differs from ``θ_s P`` by at most ``γ_{N} ‖θ_s‖ ‖P‖_F`` (``γ_N ≈ N u``, ``u`` the unit
-roundoff, ``‖P‖_F ≤ √N``); ``rounding_tolerance`` adds that (times ``‖ρ − I‖₂ / c_g``) to the
-bound. It is 0 for float64 weights up to ``u = 2⁻⁵³``.
+differs from the exact ``θ_s P`` by at most about ``(N+2) u ‖θ_s‖ ‖P‖_F`` (``u`` the dtype's
+unit roundoff, ``2⁻²⁴`` for float32; ``‖P‖_F ≤ √N``); ``rounding_tolerance`` adds that, times
+``‖ρ − I‖₂ / c_g``, to the bound before comparing.
 """
 from __future__ import annotations
 
