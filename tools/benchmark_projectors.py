@@ -258,7 +258,9 @@ def equivariant_table(args: argparse.Namespace, results: dict) -> None:
     from mmsofteq.projection import equivariant_projector
     run_peer = bool(args.emlp_python)
     print('## Equivariant grid→grid projectors (k x k → k x k, n = k⁴)\n')
-    print(f'fast route: median of {args.repeats}; SVD route and emlp: one run per case. '
+    print(f'fast route: median of {args.repeats}; SVD route: median of {args.repeats} for '
+          'n <= 1000, else one run; emlp: one run per case, float'
+          f'{64 if args.emlp_x64 else 32}, "timeout" = no result after --emlp-timeout s. '
           f'Ours at softness {args.softness:g} (the decomposition, shared by every softness, '
           'is the cost); emlp computes the strict (softness-0) basis. sin θ_max: largest '
           'principal angle between emlp\'s basis and the range of our softness-0 projector.\n')
