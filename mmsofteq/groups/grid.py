@@ -69,9 +69,11 @@ def _rotation_generator(k: int) -> np.ndarray:
     # Row-major flattening: the row index r is the slow (left) Kronecker factor.
     d_dx = np.kron(identity, derivative)            # along columns (x grows with c)
     d_dy = -np.kron(derivative, identity)           # y grows as r decreases
-    x = np.kron(identity, np.diag(centred))
-    y = np.kron(np.diag(-centred), identity)
-    generator = y @ d_dx - x @ d_dy
+    # The coordinates x, y are diagonal operators: scale rows instead of forming them
+    # (x = I ⊗ diag(c), y = diag(−c) ⊗ I on the row-major grid).
+    x = np.tile(centred, k)[:, None]
+    y = np.repeat(-centred, k)[:, None]
+    generator = y * d_dx - x * d_dy
     generator = 0.5 * (generator - generator.T)     # exact skew-symmetry in floating point
     generator.setflags(write=False)
     return generator
