@@ -229,7 +229,8 @@ def check_model_certificates(model: nn.Module, inputs: Optional[Mapping[str, obj
     Args:
         model: a model after ``inject_soft_equivariance`` (its report holds the bounds).
         inputs: ``{source name: PatchSource}``; each gives ``count`` ``k x k`` fields per
-            tensor (``mmsofteq.evaluation.certificate_inputs``).
+            grid size ``k`` (``mmsofteq.evaluation.certificate_inputs``), shared by the
+            tensors of that size.
         angles_deg: rotation angles for Lie generators.
         count: fields per source and tensor.
 
@@ -240,6 +241,7 @@ def check_model_certificates(model: nn.Module, inputs: Optional[Mapping[str, obj
     if report is None:
         raise ValueError(f'{type(model).__name__} carries no soft equivariance (inject first)')
     owners = {key: (module, name) for key, module, name in projected_parameters(model)}
+    fields_by_size: dict[int, dict] = {}       # tensors of one grid size share their inputs
     checks = []
     for entry in report.projected:
         if entry.identity:
@@ -247,8 +249,11 @@ def check_model_certificates(model: nn.Module, inputs: Optional[Mapping[str, obj
         module, name = owners[entry.name]
         rows, theta_rows, dtype = effective_rows(module, name)
         actions = group_actions(report.group, entry.grid_size, angles_deg)
-        fields = {source: patch_source.patches(entry.grid_size, count)
-                  for source, patch_source in (inputs or {}).items()}
+        if entry.grid_size not in fields_by_size:
+            fields_by_size[entry.grid_size] = {
+                source: patch_source.patches(entry.grid_size, count)
+                for source, patch_source in (inputs or {}).items()}
+        fields = fields_by_size[entry.grid_size]
         tolerance = max(rounding_tolerance(dtype, entry.grid_size, action)
                         for action in actions)
         certificate = entry.certificate

@@ -153,3 +153,27 @@ def test_tool_prints_bound_and_measured_errors(tmp_path, capsys):
     assert 'bound β' in out and 'random e_X' in out and 'digits e_X' in out
     assert 'backbone.conv1.weight' in out
     assert '17 projected tensor(s); measured <= bound for 17' in out
+
+
+def test_tool_checks_the_weights_of_a_checkpoint(tmp_path, capsys):
+    from mmengine.config import Config
+
+    from mmsofteq.models import build_model_from_config
+    config = tmp_path / 'config.py'
+    config.write_text(TINY_RESNET_CONFIG)
+    cfg = Config.fromfile(str(config))
+    cfg.model.backbone.pop('init_cfg')
+    model = build_model_from_config(cfg)
+    state = model.state_dict()
+    state['backbone.conv1.weight'] = torch.zeros_like(state['backbone.conv1.weight'])
+    torch.save(dict(state_dict=state), tmp_path / 'zero_stem.pth')
+    capsys.readouterr()                     # drop the build's logged projection report
+    status = load_tool('certificate_report').main([str(config), '--checkpoint',
+                                                   str(tmp_path / 'zero_stem.pth'),
+                                                   '--count', '4', '--inputs', 'random'])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert 'zero_stem.pth' in out
+    stem = next(line.split() for line in out.splitlines()
+                if line.startswith('backbone.conv1.weight'))
+    assert stem[6:8] == ["0", "0"], out      # weight e_W and random e_X of an all-zero θ
