@@ -31,8 +31,42 @@ from .indexed_dataset import with_dataset_index
 from .rotated_predictions import RotatedPredictionWriter
 
 
+class _RotatedPassMixin:
+    """The shared body of both loops; ``_stage`` is ``'val'`` or ``'test'`` (hook names,
+    ``model.<stage>_step`` and the loop's ``<stage>_loss`` accumulator)."""
+
+    _stage: str
+
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
+                 evaluator: Union[Evaluator, Dict, List],
+                 fp16: bool = False,
+                 angles: Optional[dict] = None,
+                 task: str = 'auto',
+                 ignore_index: int = 255) -> None:
+        self.rotated_predictions = RotatedPredictionWriter(angles, task, ignore_index)
+        super().__init__(runner, with_dataset_index(dataloader), evaluator, fp16)
+
+    @torch.no_grad()
+    def run_iter(self, idx: int, data_batch: Sequence[dict]) -> None:
+        """Clean ``<stage>_step``, rotated pass, then the evaluator and hooks, per batch."""
+        stage = self._stage
+        self.runner.call_hook(f'before_{stage}_iter', batch_idx=idx, data_batch=data_batch)
+        rotated_batch = self.rotated_predictions.isolate(data_batch)
+        with autocast(enabled=self.fp16):
+            outputs = getattr(self.runner.model, f'{stage}_step')(data_batch)
+        outputs, losses = _update_losses(outputs, getattr(self, f'{stage}_loss'))
+        setattr(self, f'{stage}_loss', losses)
+        with autocast(enabled=self.fp16):
+            self.rotated_predictions(self.runner.model, rotated_batch, outputs)
+        self.evaluator.process(data_samples=outputs, data_batch=data_batch)
+        self.runner.call_hook(
+            f'after_{stage}_iter', batch_idx=idx, data_batch=data_batch, outputs=outputs)
+
+
 @LOOPS.register_module()
-class RotatedValLoop(ValLoop):
+class RotatedValLoop(_RotatedPassMixin, ValLoop):
     """``ValLoop`` that also evaluates every sample rotated by its seeded angle.
 
     Args:
@@ -48,60 +82,14 @@ class RotatedValLoop(ValLoop):
         ignore_index: label given to pixels rotated in from outside the view.
     """
 
-    def __init__(self,
-                 runner,
-                 dataloader: Union[DataLoader, Dict],
-                 evaluator: Union[Evaluator, Dict, List],
-                 fp16: bool = False,
-                 angles: Optional[dict] = None,
-                 task: str = 'auto',
-                 ignore_index: int = 255) -> None:
-        self.rotated_predictions = RotatedPredictionWriter(angles, task, ignore_index)
-        super().__init__(runner, with_dataset_index(dataloader), evaluator, fp16)
-
-    @torch.no_grad()
-    def run_iter(self, idx: int, data_batch: Sequence[dict]) -> None:
-        """Clean ``val_step``, rotated pass, then the evaluator and hooks, per batch."""
-        self.runner.call_hook('before_val_iter', batch_idx=idx, data_batch=data_batch)
-        rotated_batch = self.rotated_predictions.isolate(data_batch)
-        with autocast(enabled=self.fp16):
-            outputs = self.runner.model.val_step(data_batch)
-        outputs, self.val_loss = _update_losses(outputs, self.val_loss)
-        with autocast(enabled=self.fp16):
-            self.rotated_predictions(self.runner.model, rotated_batch, outputs)
-        self.evaluator.process(data_samples=outputs, data_batch=data_batch)
-        self.runner.call_hook(
-            'after_val_iter', batch_idx=idx, data_batch=data_batch, outputs=outputs)
+    _stage = 'val'
 
 
 @LOOPS.register_module()
-class RotatedTestLoop(TestLoop):
+class RotatedTestLoop(_RotatedPassMixin, TestLoop):
     """``TestLoop`` that also evaluates every sample rotated by its seeded angle.
 
     Same arguments as :class:`RotatedValLoop`.
     """
 
-    def __init__(self,
-                 runner,
-                 dataloader: Union[DataLoader, Dict],
-                 evaluator: Union[Evaluator, Dict, List],
-                 fp16: bool = False,
-                 angles: Optional[dict] = None,
-                 task: str = 'auto',
-                 ignore_index: int = 255) -> None:
-        self.rotated_predictions = RotatedPredictionWriter(angles, task, ignore_index)
-        super().__init__(runner, with_dataset_index(dataloader), evaluator, fp16)
-
-    @torch.no_grad()
-    def run_iter(self, idx: int, data_batch: Sequence[dict]) -> None:
-        """Clean ``test_step``, rotated pass, then the evaluator and hooks, per batch."""
-        self.runner.call_hook('before_test_iter', batch_idx=idx, data_batch=data_batch)
-        rotated_batch = self.rotated_predictions.isolate(data_batch)
-        with autocast(enabled=self.fp16):
-            outputs = self.runner.model.test_step(data_batch)
-        outputs, self.test_loss = _update_losses(outputs, self.test_loss)
-        with autocast(enabled=self.fp16):
-            self.rotated_predictions(self.runner.model, rotated_batch, outputs)
-        self.evaluator.process(data_samples=outputs, data_batch=data_batch)
-        self.runner.call_hook(
-            'after_test_iter', batch_idx=idx, data_batch=data_batch, outputs=outputs)
+    _stage = 'test'
