@@ -51,7 +51,17 @@ def parse_args(argv=None):
                         help='also print the errors per group element')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.count < 1:
+        parser.error(f'--count must be >= 1, got {args.count}')
+    for spec in args.inputs:
+        if spec not in ('random', 'digits') and not osp.isdir(spec):
+            parser.error(f"--inputs takes 'random', 'digits' or an image directory; {spec!r} "
+                         'is none of them')
+    if any(angle == 0 or angle != angle for angle in args.angles):
+        parser.error(f'--angles must be non-zero numbers (the bound scales with |angle|), got '
+                     f'{args.angles}')
+    return args
 
 
 def drop_pretrained(node):

@@ -177,3 +177,15 @@ def test_tool_checks_the_weights_of_a_checkpoint(tmp_path, capsys):
     stem = next(line.split() for line in out.splitlines()
                 if line.startswith('backbone.conv1.weight'))
     assert stem[6:8] == ["0", "0"], out      # weight e_W and random e_X of an all-zero θ
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--count', '0'], '--count must be >= 1'),
+    (['--inputs', 'random', 'no/such/folder'], "'no/such/folder' is none of them"),
+    (['--angles', '30', '0'], '--angles must be non-zero'),
+])
+def test_tool_refuses_bad_arguments_before_building(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as error:
+        load_tool('certificate_report').parse_args([str(tmp_path / 'config.py')] + argv)
+    assert error.value.code == 2
+    assert message in capsys.readouterr().err
