@@ -3,7 +3,8 @@
 # run on a fresh machine builds mmcv from source, ~15 min on 2 cores).
 #
 #   make test   - the whole test suite (what CI runs through .ci/run)
-#   make demo   - tools/run_demo.py: make the digit data, train SegFormer-B0 soft-equivariant,
+#   make test-fast - the suite without the tests marked slow (real Runner / subprocess runs)
+#   make demo   - tools/demo/run_demo.py: make the digit data, train SegFormer-B0 soft-equivariant,
 #                 rotated evaluation, PNG of clean vs rotated predictions (<= 10 min, 2 cores)
 #   make env    - only create/update .venv
 
@@ -12,12 +13,11 @@ ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 PYTHON := $(ROOT)/.venv/bin/python
 # -p no:cacheprovider: no .pytest_cache in the checkout; -ra: say why anything was skipped.
 PYTEST_FLAGS ?= -q -ra -p no:cacheprovider
-# tests/ on sys.path so tests can `from fixtures import ...` (tests/fixtures.py).
-TEST_ENV := PYTHONPATH=$(ROOT)/tests$${PYTHONPATH:+:$${PYTHONPATH}} MPLBACKEND=Agg
-# Extra arguments for tools/run_demo.py, e.g. make demo DEMO_ARGS="--max-iters 100".
+TEST_ENV := MPLBACKEND=Agg
+# Extra arguments for tools/demo/run_demo.py, e.g. make demo DEMO_ARGS="--max-iters 100".
 DEMO_ARGS ?=
 
-.PHONY: env test demo
+.PHONY: env test test-fast demo
 
 env:
 	bash $(ROOT)/tools/install_env.sh
@@ -25,5 +25,8 @@ env:
 test: env
 	cd $(ROOT) && $(TEST_ENV) $(PYTHON) -m pytest tests $(PYTEST_FLAGS)
 
+test-fast: env
+	cd $(ROOT) && $(TEST_ENV) $(PYTHON) -m pytest tests $(PYTEST_FLAGS) -m "not slow"
+
 demo: env
-	cd $(ROOT) && $(PYTHON) tools/run_demo.py $(DEMO_ARGS)
+	cd $(ROOT) && $(PYTHON) tools/demo/run_demo.py $(DEMO_ARGS)

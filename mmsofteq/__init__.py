@@ -1,8 +1,13 @@
 """mmsofteq: tunable soft rotation equivariance for OpenMMLab backbones.
 
+Layers, each importing only the ones above it (``docs/architecture.md``)::
+
+    groups → projection → nn → models / engine / evaluation → apis
+    (structures, utils: shared contracts and helpers with no mmsofteq imports)
+
 Importing the package registers its models, hooks, loops and metrics in the ``mmsofteq``
-registry scope and lets mmengine resume checkpoints under torch >= 2.6 (``compat``).
-The math layers (``mmsofteq.groups``, ``mmsofteq.projection``) import no OpenMMLab code.
+registry scope. The math layers (``mmsofteq.groups``, ``mmsofteq.projection``) import no
+OpenMMLab code.
 """
 from .version import __version__
 
@@ -14,8 +19,8 @@ else:
     _HAS_MMENGINE = True
 
 if _HAS_MMENGINE:
-    from .compat import enable_safe_checkpoint_loading
+    from .utils import enable_safe_checkpoint_loading
     enable_safe_checkpoint_loading()
-    from . import engine, evaluation, models, nn  # noqa: F401,E402  (register modules)
+    from . import apis, engine, evaluation, models, nn  # noqa: F401,E402  (register modules)
 
 __all__ = ['__version__']

@@ -4,17 +4,17 @@ the README's test command, and the "adopt it in your own config" snippet builds 
 model through the real config machinery (both the wrapper and the hook form).
 
 What the commands *do* is tested elsewhere: ``make demo`` by tests/tools (run_demo), training
-and dist launchers by tests/tools/test_launchers.py, export by tests/models.
+and dist launchers by tests/tools/test_launchers.py, export by
+tests/tools/test_export_checkpoint.py.
 """
-import importlib.util
 import os.path as osp
 import re
 import shlex
 
 import pytest
+from fixtures.tools import REPO, load_tool
 from mmengine.config import Config
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 README = osp.join(REPO, 'README.md')
 #: Placeholders the README uses for user-provided values, and what stands in for them here.
 PLACEHOLDERS = {'CONFIG': 'configs/segformer_softeq_voc.py', 'CKPT': 'work_dirs/x/iter_1.pth',
@@ -55,14 +55,6 @@ def tool_invocations():
     return found
 
 
-def load_tool(path):
-    spec = importlib.util.spec_from_file_location(
-        'readme_tool_' + osp.basename(path)[:-3], osp.join(REPO, path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_every_repository_path_in_the_readme_exists():
     text = readme_text()
     paths = set(re.findall(r'(?<![\w/.])((?:tools|configs|docs|tests|mmsofteq)/[\w./-]+\w)', text))
@@ -77,7 +69,7 @@ def test_every_tool_command_in_the_readme_parses():
     assert {path for path, _ in invocations} >= {'tools/train.py', 'tools/test.py',
                                                  'tools/export_checkpoint.py'}
     for path, argv in invocations:
-        tool = load_tool(path)
+        tool = load_tool(path[len('tools/'):])
         assert hasattr(tool, 'parse_args'), f'{path} has no parse_args(argv)'
         try:
             tool.parse_args(argv)
@@ -112,14 +104,14 @@ def adoption_snippet():
 
 @pytest.mark.parametrize('form', ['wrapper', 'hook'])
 def test_the_adoption_snippet_builds_a_projected_model(tmp_path, form):
-    from mmsofteq.models import build_model_from_config
+    from mmsofteq.apis import build_model_from_config
     from mmsofteq.nn import softeq_report
 
     snippet = adoption_snippet()
     if form == 'hook':  # the README's commented alternative: leave `model` untouched
         snippet = re.sub(r'^model = .*$', '', snippet, flags=re.M)
-        snippet = re.sub(r'^# (custom_hooks = .*)$', r'\1', snippet, flags=re.M)
-        assert 'custom_hooks = [' in snippet
+        snippet = re.sub(r'^# (default_hooks = .*)$', r'\1', snippet, flags=re.M)
+        assert 'default_hooks = dict(softeq=' in snippet
     config_file = tmp_path / 'own_config.py'
     config_file.write_text(snippet)
     cfg = Config.fromfile(str(config_file))
@@ -127,7 +119,8 @@ def test_the_adoption_snippet_builds_a_projected_model(tmp_path, form):
     if form == 'wrapper':
         assert cfg.model.type == 'mmsofteq.SoftEqModel'
     else:
-        assert cfg.custom_hooks[0]['type'] == 'mmsofteq.SoftEqHook'
+        assert cfg.default_hooks.softeq['type'] == 'mmsofteq.SoftEqHook'
+        assert cfg.default_hooks.checkpoint['type'] == 'CheckpointHook'  # the base's hooks stay
         assert cfg.model.type == 'EncoderDecoder'
     report = softeq_report(build_model_from_config(cfg))
     assert report.num_projected > 0

@@ -3,58 +3,50 @@
     python tools/export_checkpoint.py CONFIG CKPT OUT [--out-config PLAIN.py]
 
 ``CONFIG`` is the training config (``mmsofteq.SoftEqModel`` wrapper or ``mmsofteq.SoftEqHook``);
-``CKPT`` a checkpoint of it (keys are the base model's). ``OUT`` holds ``{'meta', 'state_dict'}``
-with the same keys and the effective weights, so vanilla mmseg / mmpretrain (no ``mmsofteq``
-import) load it into the base model and reproduce the soft-equivariant model's outputs; the
-inference cost is the base model's. ``meta`` is the checkpoint's, plus ``softeq_export``
-(plain Python: source, softeq settings, projected tensor names). ``--out-config`` writes the
-matching plain config (base model, no SoftEqHook, no ``mmsofteq`` import).
+``CKPT`` a checkpoint of it (keys are the base model's). The model is built, loaded and passed
+to ``mmsofteq.nn.export_model``; ``OUT`` holds ``{'meta', 'state_dict'}`` with the same keys
+and the effective weights, so vanilla mmseg / mmpretrain (no ``mmsofteq`` import) load it into
+the base model and reproduce the soft-equivariant model's outputs at the base model's cost.
+``meta`` is the checkpoint's, plus ``softeq_export`` (plain Python: source, softeq settings,
+projected tensor names). ``--out-config`` writes the matching plain config
+(``mmsofteq.apis.plain_config``).
 """
 import argparse
 import os.path as osp
-import sys
 
+import torch
+from mmengine.config import Config
+from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import weights_to_cpu
 
-def _import_mmsofteq():
-    """Import mmsofteq, from this checkout when it is not installed in the interpreter."""
-    try:
-        import mmsofteq  # noqa: F401
-    except ImportError:
-        sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-        import mmsofteq  # noqa: F401
+try:
+    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
+except ImportError as error:
+    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
+from mmsofteq.apis import add_config_arguments, build_model_from_config, load_config, plain_config
+from mmsofteq.nn import export_model, softeq_config, softeq_report
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='training config (with SoftEqModel or SoftEqHook)')
     parser.add_argument('checkpoint', help='checkpoint written by training that config')
     parser.add_argument('out', help='path of the plain checkpoint to write')
     parser.add_argument('--out-config', help='also write the plain config (no mmsofteq) here')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
+    add_config_arguments(parser)
     return parser.parse_args(argv)
 
 
-def export_checkpoint(config, checkpoint: str, out: str, out_config=None) -> dict:
+def export_checkpoint(config: Config, checkpoint: str, out: str, out_config=None) -> dict:
     """Write the plain checkpoint; return it (``{'meta': ..., 'state_dict': ...}``)."""
-    import torch
-    from mmengine.runner import load_checkpoint
-    from mmengine.runner.checkpoint import weights_to_cpu
-
-    from mmsofteq.models import build_model_from_config, plain_config
-    from mmsofteq.nn import effective_state_dict, softeq_config, softeq_report
-
     model = build_model_from_config(config)
     loaded = load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
                              revise_keys=[(r'^module\.', '')])
-    state = weights_to_cpu(effective_state_dict(model))
     meta = dict(loaded.get('meta', {})) if isinstance(loaded, dict) else {}
     meta['softeq_export'] = dict(source=osp.abspath(checkpoint),
                                  softeq=softeq_config(model).as_dict(),
                                  projected=softeq_report(model).projected_names())
-    exported = dict(meta=meta, state_dict=state)
+    exported = dict(meta=meta, state_dict=weights_to_cpu(export_model(model).state_dict()))
     torch.save(exported, out)
     if out_config:
         plain_config(config).dump(out_config)
@@ -63,12 +55,7 @@ def export_checkpoint(config, checkpoint: str, out: str, out_config=None) -> dic
 
 def main(argv=None):
     args = parse_args(argv)
-    _import_mmsofteq()
-    from mmengine.config import Config
-
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     exported = export_checkpoint(cfg, args.checkpoint, args.out, args.out_config)
     projected = exported['meta']['softeq_export']['projected']
     print(f'wrote {args.out}: {len(exported["state_dict"])} tensors, {len(projected)} replaced '

@@ -1,11 +1,7 @@
-"""Test (and evaluate) a checkpoint with mmengine's Runner: mmseg's ``tools/test.py``, plus
-
-* ``import mmsofteq`` first (registry scope, torch >= 2.6 safe checkpoint loading);
-* ``--angles SPEC``: rotation angles for mmsofteq's rotated-input metrics, applied to the
-  config by ``mmsofteq.evaluation.apply_angle_override(cfg, SPEC)``;
-* CPU-only machines: ``--launcher pytorch`` (``tools/dist_test.sh``) over gloo, SyncBN configs.
-
-Examples::
+"""Test (and evaluate) a checkpoint: mmseg's ``tools/test.py``, plus ``import mmsofteq``
+(registry scope, safe checkpoint loading), ``--angles SPEC`` (the rotation angles of the
+rotated evaluation, ``mmsofteq.apis.apply_angle_override``) and CPU-only runs
+(``prepare_runtime``: gloo for ``--launcher pytorch``, SyncBN -> BN).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR] [--show-dir DIR]
                          [--tta] [--angles SPEC] [--cfg-options k=v ...]
@@ -14,21 +10,18 @@ Examples::
 import argparse
 import os
 import os.path as osp
-import sys
 
+from mmengine.runner import Runner
 
-def _import_mmsofteq():
-    """Import mmsofteq, from this checkout when it is not installed in the interpreter."""
-    try:
-        import mmsofteq  # noqa: F401
-    except ImportError:
-        sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-        import mmsofteq  # noqa: F401
+try:
+    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
+except ImportError as error:
+    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
+from mmsofteq.apis import add_config_arguments, apply_angle_override, load_config
+from mmsofteq.utils import prepare_runtime, shutdown_distributed
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
-
     parser = argparse.ArgumentParser(description='Test (and evaluate) a model checkpoint')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -47,16 +40,7 @@ def parse_args(argv=None):
         'If specified, it will be automatically saved '
         'to the work_dir/timestamp/show_dir')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. If the value to '
-        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
-        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
-        'Note that the quotation marks are necessary and that no white space '
-        'is allowed.')
+    add_config_arguments(parser)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -67,8 +51,8 @@ def parse_args(argv=None):
         '--angles',
         type=str,
         default=None,
-        help='rotation angles (degrees) for mmsofteq\'s rotated-input metrics, passed as a '
-        'string to mmsofteq.evaluation.apply_angle_override')
+        help='rotation angles of the rotated evaluation: uniform:LOW,HIGH | list:A,B,... | cN, '
+        'optionally @SEED (mmsofteq.apis.apply_angle_override)')
     # torch.distributed.launch passes --local-rank, older versions --local_rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
@@ -98,12 +82,8 @@ def trigger_visualization_hook(cfg, args):
 
 def build_cfg(args, parser):
     """The config that ``main`` tests with (everything but the device adaptation)."""
-    from mmengine.config import Config
-
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
 
     # work_dir is determined in this priority: CLI > segment in file > filename
     if args.work_dir is not None:
@@ -128,19 +108,12 @@ def build_cfg(args, parser):
         cfg.test_evaluator['keep_results'] = True
 
     if args.angles is not None:
-        # Imported here, so a plain test run does not depend on mmsofteq.evaluation.
-        from mmsofteq.evaluation import apply_angle_override
         apply_angle_override(cfg, args.angles)  # in place; ValueError without a rotated loop
     return cfg
 
 
 def main(argv=None):
     args, parser = parse_args(argv)
-    _import_mmsofteq()
-    from mmengine.runner import Runner
-
-    from mmsofteq.utils import prepare_runtime, shutdown_distributed
-
     cfg = build_cfg(args, parser)
     prepare_runtime(cfg, args.launcher)
 

@@ -1,11 +1,11 @@
 # The embedded classification demo (mmpretrain path): the CIFAR ResNet config
-# configs/classification/resnet50_softeq_cifar10.py (softly SO(2)-equivariant 3x3 kernels,
+# configs/classification/softeq_resnet50_8xb16-10e_cifar10.py (softly SO(2)-equivariant 3x3 kernels,
 # softness 0.95, rotated evaluation Acc / aAcc / cAcc / iErr) at depth 18, trained from
 # scratch on the offline digits set (data/demo_digits_cls: 10 classes, 32 x 32, real
 # handwritten digits from scikit-learn, see docs/demo_data.md).
 #   python tools/run_demo.py --task cls
 #   python tools/train.py configs/demo/resnet_softeq_digits_cls.py   # (data must exist)
-_base_ = ['../classification/resnet50_softeq_cifar10.py']
+_base_ = ['../classification/softeq_resnet50_8xb16-10e_cifar10.py']
 
 data_root = 'data/demo_digits_cls'
 demo_cls_metainfo = dict(classes=('zero', 'one', 'two', 'three', 'four', 'five', 'six',

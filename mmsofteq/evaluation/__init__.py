@@ -1,9 +1,9 @@
-"""Rotation evaluation: registered metrics and the command-line angle override.
+"""Rotated-evaluation metrics (registered) and the per-sample statistics they reduce to.
 
-See ``docs/evaluation.md`` for every key and formula. The rotated forward passes are run
-by the loops in :mod:`mmsofteq.engine.runner`.
+See ``docs/evaluation.md`` for every key and formula. The rotated forward passes are run by
+the loops in :mod:`mmsofteq.engine.runner`; the fields they exchange are named in
+:mod:`mmsofteq.structures.rotated_fields`.
 """
-from .angle_override import apply_angle_override, is_rotated_loop_config
 from .metrics import RotatedAccuracy, RotatedIoUMetric
 
-__all__ = ['RotatedAccuracy', 'RotatedIoUMetric', 'apply_angle_override', 'is_rotated_loop_config']
+__all__ = ['RotatedAccuracy', 'RotatedIoUMetric']

@@ -1,8 +1,7 @@
 """Groups, spaces and their generators (pure numpy; no OpenMMLab imports)."""
 from .generator import Generator, difference_generator
 from .grid import (fourier_derivative_matrix, quarter_turn_operator, reflection_operator,
-                   rotation_generator, rotation_operator, square_grid_size,
-                   symmetry_adapted_blocks)
+                   rotation_generator, rotation_operator, square_grid_size, symmetry_adapted_blocks)
 from .group import (GROUP_NAMES_HELP, GeneratorSpec, GridSpace, Group, Space, TrivialSpace,
                     VectorSpace, parse_group)
 from .vector import so2_generator, so3_generator, vector_reflection, vector_rotation

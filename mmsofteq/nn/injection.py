@@ -29,8 +29,8 @@ from torch import nn
 
 from ..projection import invariant_projector
 from .config import SoftEqConfig
-from .report import ProjectedTensor, ProjectionReport, UntouchedTensor
 from .reparam import GridProjection, KernelProjection, project_parameter, swap_class
+from .report import ProjectedTensor, ProjectionReport, UntouchedTensor
 from .rules import Rule, known_backbones, rules_for, type_keys
 
 SoftEqLike = Union[SoftEqConfig, Mapping[str, Any]]

@@ -11,7 +11,13 @@ only through ``__getattr__``, so:
 * ``state_dict``, ``named_parameters``, optimizers, DDP and EMA see ``θ``, the same Parameter
   object under the same name: checkpoints keep their keys and DDP's gradient hooks (installed
   on ``θ`` when the model was wrapped) keep firing, even if projection is added afterwards;
-* nothing is overwritten in place; ``θ`` is what training updates.
+* nothing is overwritten in place; ``θ`` is what training updates;
+* in eval mode without autograd (inference), ``P·θ`` is computed once and reused until ``θ``
+  or ``P`` changes or ``train()`` is called, so a model that was not exported runs at the
+  base model's cost (``_cached_projection``).
+
+``export_model`` (:mod:`mmsofteq.nn.export`) ends the re-parameterisation: it writes ``P·θ``
+into each Parameter and restores the base classes.
 
 Code that must reach ``θ`` itself through attribute access (weight init writing in place, e.g.
 ``trunc_normal_(self.pos_embed)``) runs inside ``raw_parameters()``; ``init_weights`` of every
@@ -102,11 +108,19 @@ class SoftEqModuleMixin:
             if projection is not None:
                 theta = self._parameters.get(name)
                 if theta is not None:
-                    return projection(theta, self._buffers[BUFFER_PREFIX + name])
+                    projector = self._buffers[BUFFER_PREFIX + name]
+                    if not _cacheable(self, theta):
+                        return projection(theta, projector)
+                    return _cached_projection(self, name, projection, theta, projector)
         return super().__getattr__(name)
 
+    def train(self, mode: bool = True):
+        self.__dict__.pop('_softeq_cache', None)
+        return super().train(mode)
+
     def __reduce_ex__(self, protocol):
-        return _new_projected_module, (_base_class(type(self)), ), self.__dict__
+        state = {key: value for key, value in self.__dict__.items() if key != '_softeq_cache'}
+        return _new_projected_module, (base_class(type(self)), ), state
 
     def extra_repr(self) -> str:
         text = super().extra_repr()
@@ -118,19 +132,54 @@ class SoftEqModuleMixin:
         return text
 
 
+def _cacheable(module: nn.Module, theta: torch.Tensor) -> bool:
+    """Eval-mode inference that builds no graph: ``P·θ`` may be reused between forwards.
+
+    Not while compiling (dynamo traces the plain product), under autocast (the product's
+    dtype depends on it), or when autograd would record the product (a cached graph node
+    cannot be back-propagated twice).
+    """
+    if module.training or torch.compiler.is_compiling():
+        return False
+    if torch.is_grad_enabled() and theta.requires_grad:
+        return False
+    return not (torch.is_autocast_enabled('cpu') or torch.is_autocast_enabled('cuda'))
+
+
+def _cached_projection(module: nn.Module, name: str, projection: 'Projection',
+                       theta: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:
+    """``projection(θ, P)`` computed once and reused while ``θ`` and ``P`` are unchanged.
+
+    The key holds the storage address and version counter of ``θ`` and ``P``: an in-place
+    update (optimizer step, ``load_state_dict``, ``copy_``) bumps the version, ``.to()`` and
+    ``.data =`` change the address, so a stale product is never returned. ``train()`` drops
+    the cache (see ``SoftEqModuleMixin.train``).
+    """
+    key = (theta.data_ptr(), theta._version, theta.dtype, theta.device,
+           projector.data_ptr(), projector._version)
+    cache = module.__dict__.setdefault('_softeq_cache', {})
+    entry = cache.get(name)
+    if entry is None or entry[0] != key:
+        with torch.no_grad():
+            entry = (key, projection(theta, projector))
+        cache[name] = entry
+    return entry[1]
+
+
 def _init_weights_with_raw_parameters(self, *args, **kwargs):
     """``init_weights`` of the base class, run inside ``raw_parameters()`` so it writes ``θ``."""
     with raw_parameters():
-        return _base_class(type(self)).init_weights(self, *args, **kwargs)
+        return base_class(type(self)).init_weights(self, *args, **kwargs)
 
 
-def _base_class(cls: type) -> type:
+def base_class(cls: type) -> type:
+    """The class ``cls`` was swapped from (``cls`` itself when it is not a swapped class)."""
     return cls.__dict__.get('_softeq_base', cls)
 
 
 def projected_class(base: type) -> type:
     """The swapped class of ``base`` (created once, then cached)."""
-    base = _base_class(base)
+    base = base_class(base)
     cls = _PROJECTED_CLASSES.get(base)
     if cls is None:
         namespace = dict(__module__=base.__module__, __qualname__=base.__qualname__,
@@ -174,7 +223,7 @@ def project_parameter(module: nn.Module, name: str, projection: Projection,
         raise ValueError(f'{type(module).__name__} has no parameter {name!r}')
     if name in module.__dict__.get('_softeq_projections', {}):
         raise ValueError(f'parameter {name!r} of {type(module).__name__} is already projected')
-    if hasattr(_base_class(type(module)), name) or name in module.__dict__:
+    if hasattr(base_class(type(module)), name) or name in module.__dict__:
         # A class attribute (e.g. a property) or instance attribute would be found before
         # __getattr__ and silently bypass the projection.
         raise ValueError(f'{type(module).__name__}.{name} is shadowed by a class or instance '

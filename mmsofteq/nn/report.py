@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..projection import ProjectionCertificate
+from ..utils.tables import text_table
 
 COLUMNS = ('name', 'kind', 'shape', 'group', 'softness', 'kept/total', 'null', 'tau', 'bound',
            'method', 'cutoff')
@@ -99,12 +100,7 @@ class ProjectionReport:
                  f"ruled backbones: {backbones or 'none'})"]
         rows = [entry.row(self.group) for entry in self.projected]
         if rows:
-            widths = {col: max(len(col), *(len(str(row[col])) for row in rows))
-                      for col in COLUMNS}
-            lines.append('  '.join(col.ljust(widths[col]) for col in COLUMNS))
-            lines.append('  '.join('-' * widths[col] for col in COLUMNS))
-            lines += ['  '.join(str(row[col]).ljust(widths[col]) for col in COLUMNS)
-                      for row in rows]
+            lines.append(text_table(COLUMNS, [[row[col] for col in COLUMNS] for row in rows]))
         identities = len(self.projected) - self.num_projected
         lines.append(f'projected: {self.num_projected} tensor(s); identity (softness 1, not '
                      f'projected): {identities}; left untouched: {len(self.untouched)}')

@@ -1,9 +1,19 @@
-"""Runtime helpers shared by ``tools/`` (launching on GPU or CPU-only machines)."""
-from .distributed import (DistEnv, cuda_is_usable, dist_env_from_launcher,
-                          init_cpu_process_group, prepare_runtime, replace_sync_bn,
-                          shutdown_distributed)
+"""Low-level helpers with no dependence on the rest of mmsofteq: rotation geometry of
+image-like tensors, safe checkpoint loading, CPU/GPU distributed launch."""
+from .checkpoint_loading import (TRUST_ENV_VAR, enable_safe_checkpoint_loading,
+                                 mmengine_safe_globals, trust_checkpoints_enabled,
+                                 trusted_checkpoint_loading)
+from .distributed import (DistEnv, cuda_is_usable, dist_env_from_launcher, init_cpu_process_group,
+                          prepare_runtime, replace_sync_bn, shutdown_distributed)
+from .rotation import (content_region, quarter_turns, rotate_field, rotate_label_map,
+                       rotation_sampling_matrix, rotation_valid_mask, sampling_grid)
+from .tables import TABLE_STYLES, text_table
 
 __all__ = [
-    'DistEnv', 'cuda_is_usable', 'dist_env_from_launcher', 'init_cpu_process_group',
-    'prepare_runtime', 'replace_sync_bn', 'shutdown_distributed'
+    'TRUST_ENV_VAR', 'enable_safe_checkpoint_loading', 'mmengine_safe_globals',
+    'trust_checkpoints_enabled', 'trusted_checkpoint_loading', 'DistEnv', 'cuda_is_usable',
+    'dist_env_from_launcher', 'init_cpu_process_group', 'prepare_runtime', 'replace_sync_bn',
+    'shutdown_distributed', 'content_region', 'quarter_turns', 'rotate_field',
+    'rotate_label_map', 'rotation_sampling_matrix', 'rotation_valid_mask', 'sampling_grid',
+    'TABLE_STYLES', 'text_table'
 ]

@@ -9,15 +9,17 @@ import copy
 
 import pytest
 import torch
+from fixtures.tiny_models import softeq_segformer_cfg
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner
 from mmengine.runner.amp import autocast
 from mmengine.structures import PixelData
-from softeq_tiny import softeq_segformer_cfg
 
 from mmsofteq.nn import BUFFER_PREFIX
+
+pytestmark = pytest.mark.slow  # real Runner / subprocess runs
 
 SOFTEQ = dict(group='C8', softness=0.5)
 

@@ -3,8 +3,8 @@ pytorch``: after training the parameters are bit-identical on both ranks.
 
 Each rank gets different images (DistributedSampler), so identical parameters mean DDP
 all-reduced every gradient, including those of the projected θ. With the hook the projections
-are injected after the model was wrapped in DDP, which is exactly what breaks
-``torch.nn.utils.parametrize`` (its new Parameter is unknown to DDP's reducer).
+are injected after the model was wrapped in DDP: the projected θ must stay the Parameter DDP's
+reducer registered (it does: the re-parameterisation never replaces a Parameter).
 """
 import os
 import os.path as osp
@@ -13,7 +13,10 @@ import subprocess
 
 import pytest
 import torch
-from softeq_tiny import REPO, softeq_segformer_cfg
+from fixtures.tiny_models import softeq_segformer_cfg
+from fixtures.tools import REPO
+
+pytestmark = pytest.mark.slow  # real Runner / subprocess runs
 
 
 def free_port() -> int:

@@ -4,14 +4,16 @@ import glob
 
 import pytest
 import torch
+from fixtures.tiny_models import softeq_segformer_cfg
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner, save_checkpoint
-from softeq_tiny import softeq_segformer_cfg
 
 from mmsofteq.engine.hooks import SoftEqHook
 from mmsofteq.nn import BUFFER_PREFIX, is_swapped, projected_parameters
+
+pytestmark = pytest.mark.slow  # real Runner / subprocess runs
 
 SOFTEQ = dict(group='C8', softness=dict(patch_embed=0.4, conv=0.6))
 

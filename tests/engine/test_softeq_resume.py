@@ -8,7 +8,10 @@ import shutil
 
 import pytest
 import torch
-from softeq_tiny import load_tool, softeq_segformer_cfg
+from fixtures.tiny_models import softeq_segformer_cfg
+from fixtures.tools import load_tool
+
+pytestmark = pytest.mark.slow  # real Runner / subprocess runs
 
 SOFTEQ = dict(group='SO2', softness=0.7)
 
@@ -20,7 +23,7 @@ def weights(path):
 
 @pytest.mark.parametrize('mode', ['wrapper', 'hook'])
 def test_two_plus_two_iterations_equal_four(tmp_path, mode):
-    train = load_tool('train')
+    train = load_tool('train.py')
     cfg = softeq_segformer_cfg(tmp_path, mode, SOFTEQ, max_iters=4, checkpoint_interval=2,
                                val_interval=100, norm_type='BN')
     config = str(tmp_path / 'softeq.py')

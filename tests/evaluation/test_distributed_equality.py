@@ -2,9 +2,11 @@
 import pickle
 import socket
 
+import pytest
 import torch.multiprocessing as mp
+from fixtures.rotated_eval import evaluate_both_tasks, write_image_folder, write_voc
 
-from rotation_eval_fixtures import (evaluate_both_tasks, write_image_folder, write_voc)
+pytestmark = pytest.mark.slow  # real Runner / subprocess runs
 
 
 def _free_port() -> int:
@@ -31,7 +33,8 @@ def test_two_processes_give_exactly_the_single_process_numbers(tmp_path):
     with open(double_file, 'rb') as file:
         double = pickle.load(file)
     assert set(single['segmentation']) >= {'mIoU', 'aIoU', 'cIoU', 'eErr'}
-    assert set(single['classification']) == {'Acc', 'aAcc', 'cAcc', 'iErr'}
+    assert set(single['classification']) == {'accuracy/top1', 'rotated_accuracy/top1', 'cAcc',
+                                             'iErr'}
     assert single['segmentation']['eErr'] > 0 and single['classification']['iErr'] > 0
     assert (single['world_size'], double['world_size']) == (1, 2)
     assert (single['batches_on_rank0'], double['batches_on_rank0']) == (5, 3)  # work was split

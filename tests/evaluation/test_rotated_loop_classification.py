@@ -2,12 +2,13 @@
 import numpy as np
 import pytest
 import torch
+from fixtures.rotated_eval import (MEAN, STD, OutputRecorder, PointwiseBackbone,
+                                   ScoreFreeClassifier, build_classifier, classification_dataloader,
+                                   classifier_cfg, make_runner, tiny_resnet_cfg, write_image_folder)
 
 from mmsofteq.engine.runner import AngleSampler
-from rotation_eval_fixtures import (MEAN, STD, OutputRecorder, PointwiseBackbone,
-                                    ScoreFreeClassifier, build_classifier,
-                                    classification_dataloader, classifier_cfg, make_runner,
-                                    tiny_resnet_cfg, write_image_folder)
+
+pytestmark = pytest.mark.slow  # real Runner / subprocess runs
 
 METRIC = 'mmsofteq.RotatedAccuracy'
 NUM_CLASSES = 3
@@ -37,9 +38,9 @@ def test_pointwise_pooled_classifier_is_exactly_c4_invariant_in_padded_batches(
     assert sorted(m['sample_idx'] for m in recorder.metainfo) == list(range(9))
     assert all(m['rotation_angle'] == sampler.angle_for(m['sample_idx'])
                for m in recorder.metainfo)
-    assert set(metrics) == {'Acc', 'aAcc', 'cAcc', 'iErr'}
+    assert set(metrics) == {'accuracy/top1', 'rotated_accuracy/top1', 'cAcc', 'iErr'}
     assert metrics['iErr'] < 1e-6
-    assert metrics['aAcc'] == metrics['Acc']
+    assert metrics['rotated_accuracy/top1'] == metrics['accuracy/top1']
 
 
 def _normalised(dataset, index):
@@ -73,9 +74,10 @@ def test_resnet_iErr_and_accuracies_match_a_direct_computation(image_folder, tmp
     assert expected > 0.1
     assert metrics['iErr'] == pytest.approx(expected, rel=1e-6)
     assert abs(metrics['iErr'] - 100 * np.mean(reverse_kls)) > 1e-3 * expected
-    assert metrics['Acc'] == pytest.approx(100 * np.mean(correct))
-    assert metrics['aAcc'] == pytest.approx(100 * np.mean(rotated_correct))
-    assert metrics['cAcc'] == pytest.approx(np.sqrt(metrics['Acc'] * metrics['aAcc']))
+    assert metrics['accuracy/top1'] == pytest.approx(100 * np.mean(correct))
+    assert metrics['rotated_accuracy/top1'] == pytest.approx(100 * np.mean(rotated_correct))
+    assert metrics['cAcc'] == pytest.approx(
+        np.sqrt(metrics['accuracy/top1'] * metrics['rotated_accuracy/top1']))
 
 
 def test_classifier_output_without_scores_is_rejected(image_folder, tmp_path):

@@ -7,8 +7,8 @@ from mmengine.structures import PixelData
 from mmpretrain.structures import DataSample
 from mmseg.structures import SegDataSample
 
-from mmsofteq.engine.runner import rotated_fields as fields
 from mmsofteq.evaluation import RotatedAccuracy, RotatedIoUMetric
+from mmsofteq.structures import rotated_fields as fields
 
 CLASSES = ('background', 'a', 'b')
 
@@ -49,16 +49,16 @@ def test_iou_keys_and_known_values():
     rotated_pred = torch.tensor([[1, 0, 1, 0], [1, 2, 2, 1]])
     # rotated: class0 I=1 U=2, class1 I=1 U=2, class2 I=2 U=2
     metrics = evaluate(RotatedIoUMetric(), [seg_sample(0, pred, gt, rotated_pred, rotated_gt)])
-    assert set(metrics) == {'mIoU', 'aIoU', 'cIoU', 'eErr', 'pixelAcc', 'mAcc',
-                            'rotated_pixelAcc', 'rotated_mAcc'}
-    assert 'aAcc' not in metrics  # mmseg's pixel accuracy is reported as pixelAcc
+    # mmseg's IoUMetric keys (aAcc = pixel accuracy), then the rotated ones
+    assert list(metrics) == ['aAcc', 'mIoU', 'mAcc', 'aIoU', 'cIoU', 'eErr', 'rotated_aAcc',
+                             'rotated_mAcc']
     miou = 100 * (2 / 4 + 2 / 3 + 1 / 2) / 3
     aiou = 100 * (1 / 2 + 1 / 2 + 2 / 2) / 3
     assert metrics['mIoU'] == pytest.approx(miou)
     assert metrics['aIoU'] == pytest.approx(aiou)
     assert metrics['cIoU'] == pytest.approx(math.sqrt(miou * aiou))
-    assert metrics['pixelAcc'] == pytest.approx(100 * 5 / 7)
-    assert metrics['rotated_pixelAcc'] == pytest.approx(100 * 4 / 5)
+    assert metrics['aAcc'] == pytest.approx(100 * 5 / 7)
+    assert metrics['rotated_aAcc'] == pytest.approx(100 * 4 / 5)
     assert metrics['mAcc'] == pytest.approx(100 * (2 / 3 + 2 / 2 + 1 / 2) / 3)
     assert metrics['eErr'] == 0.0
 
@@ -137,8 +137,9 @@ def test_accuracy_keys_and_known_values():
         cls_sample(3, 2, [0.6, 0.3, 0.1], [0.6, 0.3, 0.1]),  # both wrong
     ]
     metrics = evaluate(RotatedAccuracy(), samples)
-    assert set(metrics) == {'Acc', 'aAcc', 'cAcc', 'iErr'}
-    assert metrics['Acc'] == 50.0 and metrics['aAcc'] == 50.0
+    # mmpretrain's Accuracy key, then the rotated ones (the paper's aAcc is rotated_accuracy)
+    assert list(metrics) == ['accuracy/top1', 'rotated_accuracy/top1', 'cAcc', 'iErr']
+    assert metrics['accuracy/top1'] == 50.0 and metrics['rotated_accuracy/top1'] == 50.0
     assert metrics['cAcc'] == pytest.approx(50.0)
 
     def kl(p, q):
@@ -153,7 +154,7 @@ def test_accuracy_cAcc_is_geometric_mean():
     samples = [cls_sample(i, 0, [0.9, 0.1], [0.9, 0.1] if i < 1 else [0.1, 0.9])
                for i in range(4)]
     metrics = evaluate(RotatedAccuracy(), samples)
-    assert metrics['Acc'] == 100.0 and metrics['aAcc'] == 25.0
+    assert metrics['accuracy/top1'] == 100.0 and metrics['rotated_accuracy/top1'] == 25.0
     assert metrics['cAcc'] == pytest.approx(50.0)
 
 
@@ -173,11 +174,12 @@ def test_accuracy_ties_follow_argmax_and_topk_adds_keys():
         cls_sample(2, 2, [0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1]),  # rank 1 / rank 2
     ]
     metrics = evaluate(RotatedAccuracy(topk=(1, 2)), samples)
-    assert metrics['Acc'] == pytest.approx(100 / 3) and metrics['aAcc'] == 0.0
+    assert metrics['accuracy/top1'] == pytest.approx(100 / 3)
+    assert metrics['rotated_accuracy/top1'] == 0.0
     assert metrics['cAcc'] == 0.0
     # top-2: sample 0 (label 1 tied second) in both; sample 2 clean (rank 1) only
-    assert metrics['Acc_top2'] == pytest.approx(300 / 3)
-    assert metrics['aAcc_top2'] == pytest.approx(100 / 3)
+    assert metrics['accuracy/top2'] == pytest.approx(300 / 3)
+    assert metrics['rotated_accuracy/top2'] == pytest.approx(100 / 3)
     with pytest.raises(ValueError, match='topk'):
         RotatedAccuracy(topk=(0, ))
 
@@ -187,3 +189,51 @@ def test_inherited_mmseg_and_mmpretrain_evaluator_arguments_are_accepted():
     with pytest.raises(ValueError, match='mDice'):
         RotatedIoUMetric(iou_metrics=['mIoU', 'mDice'])
     assert RotatedAccuracy(topk=(1, 5)).topk == (1, 5)
+
+
+def test_clean_keys_equal_the_ecosystems_own_metrics():
+    """Drop-in: the clean keys are mmseg's IoUMetric / mmpretrain's Accuracy, same values
+    (theirs rounded to two decimals), and the loop's pairing leaves them out of ours."""
+    from mmpretrain.evaluation import Accuracy
+    from mmseg.evaluation import IoUMetric
+
+    generator = torch.Generator().manual_seed(3)
+    samples = []
+    for index in range(4):
+        gt = torch.randint(0, 3, (6, 7), generator=generator)
+        gt[0, index] = 255
+        pred = torch.randint(0, 3, (6, 7), generator=generator)
+        samples.append(seg_sample(index, pred, gt, pred, gt))
+    ours = evaluate(RotatedIoUMetric(), samples)
+    theirs = evaluate(IoUMetric(iou_metrics=['mIoU']), samples)
+    assert set(theirs) == {'aAcc', 'mIoU', 'mAcc'}
+    assert all(round(ours[key], 2) == pytest.approx(theirs[key]) for key in theirs)
+    paired = evaluate(RotatedIoUMetric(clean_metrics=False), samples)
+    assert not set(paired) & set(theirs) and paired['aIoU'] == pytest.approx(ours['mIoU'])
+
+    scores = torch.softmax(torch.randn(6, 4, generator=generator), dim=1)
+    labels = [0, 1, 2, 3, 1, 2]
+    cls_samples = [cls_sample(i, label, score.tolist(), score.tolist())
+                   for i, (label, score) in enumerate(zip(labels, scores))]
+    ours = evaluate(RotatedAccuracy(topk=(1, 2)), cls_samples)
+    theirs = evaluate(Accuracy(topk=(1, 2)), cls_samples)
+    assert set(theirs) == {'accuracy/top1', 'accuracy/top2'}
+    assert all(ours[key] == pytest.approx(theirs[key]) for key in theirs)
+
+
+def test_eerr_pixel_reduction_pools_valid_pixels_over_the_set():
+    big, small = torch.ones(4, 4, dtype=torch.bool), torch.zeros(4, 4, dtype=torch.bool)
+    small[0, 0] = True
+    logits = torch.tensor([2.0, 0.0, 0.0])[:, None, None].expand(3, 4, 4)
+    gt = torch.zeros(4, 4, dtype=torch.long)
+    # image 0: KL 0 on 16 valid pixels; image 1: KL k on its 1 valid pixel
+    samples = [seg_sample(0, gt, gt, gt, gt, logits, logits, logits, big),
+               seg_sample(1, gt, gt, gt, gt, logits, logits.flip(0), logits, small)]
+    p = torch.softmax(torch.tensor([2.0, 0.0, 0.0]), 0)
+    k = float((p * (p.log() - p.flip(0).log())).sum())
+    per_image = evaluate(RotatedIoUMetric(), samples)['eErr']
+    per_pixel = evaluate(RotatedIoUMetric(eerr_reduction='pixel'), samples)['eErr']
+    assert per_image == pytest.approx(100 * k / 2, rel=1e-6)
+    assert per_pixel == pytest.approx(100 * k / 17, rel=1e-6)
+    with pytest.raises(ValueError, match='eerr_reduction'):
+        RotatedIoUMetric(eerr_reduction='batch')

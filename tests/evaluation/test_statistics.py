@@ -6,9 +6,8 @@ import pytest
 import torch
 from mmseg.evaluation.metrics import IoUMetric
 
-from mmsofteq.evaluation.statistics import (check_probability_vector, exact_mean,
-                                            geometric_mean, iou_summary,
-                                            kl_divergence_of_probabilities,
+from mmsofteq.evaluation.statistics import (check_probability_vector, exact_mean, geometric_mean,
+                                            iou_summary, kl_divergence_of_probabilities,
                                             mean_pixel_kl_divergence, segmentation_histograms)
 
 
@@ -112,3 +111,28 @@ def test_pixel_kl_of_large_maps_spanning_several_row_blocks():
     valid = torch.rand(200, 500, generator=generator) > 0.5
     expected = float(_direct_kl(reference, other)[valid].mean())
     assert mean_pixel_kl_divergence(reference, other, valid) == pytest.approx(expected, rel=1e-12)
+
+
+def test_kl_kernel_matches_the_closed_form_and_the_metric_mean():
+    """``KL(P || Q) = Σ_c P_c (log P_c − log Q_c)``: a hand case, the per-pixel map (the
+    demo's eErr map) averaging to the metric's mean, zero for equal logits, p = 0 terms."""
+    from mmsofteq.evaluation.statistics import (kl_divergence, kl_divergence_from_logits,
+                                                mean_pixel_kl_divergence)
+    p, q = torch.tensor([0.5, 0.25, 0.25]), torch.tensor([0.25, 0.25, 0.5])
+    expected = 0.5 * math.log(2) + 0.25 * math.log(0.5)
+    assert abs(float(kl_divergence(p.log(), q.log())) - expected) < 1e-7
+    assert float(kl_divergence(torch.tensor([0.0, 1.0]).log(), q[:2].log())) == \
+        pytest.approx(-math.log(0.25))
+    generator = torch.Generator().manual_seed(0)
+    reference = torch.randn(5, 12, 9, generator=generator, dtype=torch.float64)
+    other = torch.randn(5, 12, 9, generator=generator, dtype=torch.float64)
+    valid = torch.rand(12, 9, generator=generator) > 0.3
+    kl_map = kl_divergence_from_logits(reference, other, dim=0)
+    log_p, log_q = reference.log_softmax(0), other.log_softmax(0)
+    assert torch.allclose(kl_map, (log_p.exp() * (log_p - log_q)).sum(0), atol=1e-12)
+    assert kl_map.shape == (12, 9) and bool((kl_map >= 0).all())
+    assert float(kl_map[valid].mean()) == pytest.approx(
+        mean_pixel_kl_divergence(reference, other, valid), rel=1e-12)
+    assert float(kl_divergence_from_logits(reference, reference, dim=0).abs().max()) == 0.0
+    with pytest.raises(ValueError, match='differ in shape'):
+        kl_divergence_from_logits(torch.zeros(3, 4, 4), torch.zeros(3, 4, 5))

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from scipy.linalg import expm
 
-from mmsofteq.groups import (fourier_derivative_matrix, quarter_turn_operator,
-                             reflection_operator, rotation_generator, rotation_operator)
+from mmsofteq.groups import (fourier_derivative_matrix, quarter_turn_operator, reflection_operator,
+                             rotation_generator, rotation_operator)
 from mmsofteq.projection.spectral import is_normal
 
 

@@ -3,10 +3,13 @@
 Runner-level ``compile=True`` (inductor) also works but takes 60-100 s on two CPU cores, so the
 suite checks the graph capture (``fullgraph=True``) and AOT autograd's forward+backward graphs.
 """
+import pytest
 import torch
 from fixtures import tiny_segformer_cfg
+from fixtures.tiny_models import classifier, pretrain_resnet
 from mmengine.registry import MODELS, init_default_scope
-from softeq_tiny import classifier, pretrain_resnet
+
+pytestmark = pytest.mark.slow  # real Runner / subprocess runs
 
 
 def test_segformer_compiles_as_one_graph(tmp_path):

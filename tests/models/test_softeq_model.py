@@ -4,10 +4,10 @@ import textwrap
 import pytest
 import torch
 from fixtures import tiny_segformer_cfg
+from fixtures.tiny_models import build, classifier, mmseg_vit, pretrain_vit
 from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import load_checkpoint, save_checkpoint
-from softeq_tiny import build, classifier, mmseg_vit, pretrain_vit
 
 from mmsofteq.nn import softeq_report
 from mmsofteq.projection import invariant_projector

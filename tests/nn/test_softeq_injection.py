@@ -4,12 +4,13 @@ import logging
 
 import pytest
 import torch
-from softeq_tiny import (build, classifier, mit, mmseg_resnet, mmseg_vit, pretrain_resnet,
-                         pretrain_vit)
+from fixtures.tiny_models import (build, classifier, mit, mmseg_resnet, mmseg_vit, pretrain_resnet,
+                                  pretrain_vit)
 from torch import nn
 
-from mmsofteq.nn import (inject_soft_equivariance, is_swapped, register_rules, softeq_report)
+from mmsofteq.nn import inject_soft_equivariance, is_swapped, register_rules
 from mmsofteq.nn import rules as rules_module
+from mmsofteq.nn import softeq_report
 
 
 def summary(report):

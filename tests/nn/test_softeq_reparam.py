@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from softeq_tiny import build, mit, mmseg_vit, pretrain_vit
+from fixtures.tiny_models import build, mit, mmseg_vit, pretrain_vit
 
-from mmsofteq.nn import (BUFFER_PREFIX, effective_state_dict, inject_soft_equivariance,
-                         is_swapped, projected_parameters, raw_parameters)
+from mmsofteq.nn import (BUFFER_PREFIX, effective_state_dict, inject_soft_equivariance, is_swapped,
+                         projected_parameters, raw_parameters)
 from mmsofteq.projection import invariant_projector
 
 

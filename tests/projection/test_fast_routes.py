@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from mmsofteq.groups import GridSpace, VectorSpace, parse_group
-from mmsofteq.projection import (clear_projector_cache, equivariant_projector,
-                                 invariant_projector, invariant_spectrum, joint_eigenbasis)
+from mmsofteq.projection import (clear_projector_cache, equivariant_projector, invariant_projector,
+                                 invariant_spectrum, joint_eigenbasis)
 from mmsofteq.projection.invariant import block_spectra
 
 

@@ -4,8 +4,7 @@ import pytest
 import torch
 from scipy.linalg import expm
 
-from mmsofteq.groups import (GridSpace, VectorSpace, quarter_turn_operator, rotation_generator,
-                             so2_generator)
+from mmsofteq.groups import VectorSpace, quarter_turn_operator, rotation_generator, so2_generator
 from mmsofteq.projection import equivariant_projector, invariant_projector
 
 GROUPS = ['SO2', 'C4', 'C8', 'D4', 'O2']
@@ -118,6 +117,7 @@ def test_invariant_certificate_bounds_the_row_invariance_error():
         assert error <= projector.certificate.bound * np.linalg.norm(theta) + 1e-10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('group, sizes', [('C4', range(2, 9)), ('SO2', range(2, 7)),
                                           ('C8', range(2, 6))])
 def test_schur_route_equals_svd_route_for_grid_maps(group, sizes):

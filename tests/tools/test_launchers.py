@@ -3,7 +3,6 @@
 Real processes all the way: torchrun starts 2 training processes that talk over gloo and wrap
 the model in MMDistributedDataParallel; the config uses SyncBN like mmseg's own configs.
 """
-import importlib.util
 import os
 import os.path as osp
 import re
@@ -15,12 +14,14 @@ import sys
 import pytest
 import torch
 from fixtures import make_tiny_voc, tiny_segformer_cfg
+from fixtures.tools import REPO as ROOT
+from fixtures.tools import TOOLS, load_tool
 from mmengine.config import Config
 
 from mmsofteq.utils import cuda_is_usable, dist_env_from_launcher, prepare_runtime, replace_sync_bn
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOLS = osp.join(ROOT, 'tools')
+pytestmark = pytest.mark.slow  # real Runner / subprocess runs
+
 TIMEOUT_S = 600
 
 
@@ -45,11 +46,7 @@ def _run(command, log_path):
 
 
 def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'mmsofteq_tools_{name}',
-                                                  osp.join(TOOLS, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(f'{name}.py')
 
 
 @pytest.fixture(scope='module')

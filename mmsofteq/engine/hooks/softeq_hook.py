@@ -1,8 +1,14 @@
-"""``mmsofteq.SoftEqHook``: soft equivariance from ``custom_hooks``, leaving ``model`` as is.
+"""``mmsofteq.SoftEqHook``: soft equivariance from the hooks, leaving ``model`` as is.
 
 ::
 
-    custom_hooks = [dict(type='mmsofteq.SoftEqHook', softeq=dict(group='C8', softness=0.95))]
+    default_hooks = dict(softeq=dict(type='mmsofteq.SoftEqHook',
+                                     softeq=dict(group='C8', softness=0.95)))
+
+``default_hooks`` is a dict that mmengine merges key by key with the base config's, so this
+keeps every hook of the base (``EMAHook``, ``PreciseBNHook``, ... in ``custom_hooks``);
+``custom_hooks = [dict(type='mmsofteq.SoftEqHook', ...)]`` works too but *replaces* the
+base's ``custom_hooks`` list.
 
 When it runs (mmengine 0.10 ``Runner``): the Runner builds the model and wraps it (DDP) in
 ``__init__``, then ``train()`` calls ``before_run`` hooks, then ``_init_model_weights()``, then
@@ -11,9 +17,9 @@ injects in ``before_run`` (priority ``VERY_HIGH``, ahead of e.g. ``EMAHook`` cop
 weight init, ``init_cfg=dict(type='Pretrained')``, ``load_from`` and ``--resume`` all write ``θ``
 of the already re-parameterised model.
 
-Injecting after DDP wrapping is safe here, unlike ``torch.nn.utils.parametrize``: the projected
-tensor ``θ`` stays the very Parameter DDP registered its gradient hooks on (same object, same
-name), and ``P·θ`` is differentiated back into it, so gradients are still all-reduced.
+Injecting after DDP wrapping is safe: the projected tensor ``θ`` stays the very Parameter DDP
+registered its gradient hooks on (same object, same name), and ``P·θ`` is differentiated back
+into it, so gradients are still all-reduced (tested with 2 gloo processes).
 The ``softeq`` dict is validated when the hook is built (``Runner.__init__``).
 """
 from __future__ import annotations

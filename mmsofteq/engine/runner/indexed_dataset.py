@@ -13,7 +13,7 @@ from mmengine.registry import DATASETS
 from mmengine.structures import BaseDataElement
 from torch.utils.data import Dataset
 
-from .rotated_fields import DATASET_INDEX
+from ...structures.rotated_fields import DATASET_INDEX
 
 
 class IndexedDataset(Dataset):

@@ -1,18 +1,22 @@
-"""``mmsofteq.RotatedAccuracy``: clean/rotated top-1 accuracy and the invariance error.
+"""``mmsofteq.RotatedAccuracy``: clean/rotated top-k accuracy and the invariance error.
 
-Keys (all x100):
+Keys (all x100). The clean keys are mmpretrain's ``Accuracy`` keys with the same meaning; the
+rotated ones are named after them (the paper's classification **aAcc** is
+``rotated_accuracy/top1``):
 
-=========  ==========================================================================
-``Acc``    top-1 accuracy on clean images, percent.
-``aAcc``   *augmented* accuracy: top-1 accuracy on images rotated by their seeded angle
-           (bilinear, centre pivot, fill 0 after normalisation, no expand), percent.
-``cAcc``   ``sqrt(Acc * aAcc)``, percent.
-``iErr``   ``mean_x KL(softmax f(x) || softmax f(rot x))`` x 100 (nats x 100).
-=========  ==========================================================================
+===========================  ==============================================================
+``accuracy/top{k}``          top-k accuracy on clean images, percent (as mmpretrain).
+``rotated_accuracy/top{k}``  top-k accuracy on images rotated by their seeded angle
+                             (bilinear, centre pivot, fill 0 after normalisation, no
+                             expand), percent: the paper's aAcc for k = 1.
+``cAcc``                     ``sqrt(accuracy/top1 * rotated_accuracy/top1)``, percent.
+``iErr``                     ``mean_x KL(softmax f(x) || softmax f(rot x))`` x 100.
+===========================  ==============================================================
 
-With ``topk`` containing ``k > 1`` (e.g. inherited from mmpretrain's ``Accuracy``
-config), ``Acc_top{k}`` and ``aAcc_top{k}`` are added: the label is among the ``k``
-highest scores (ties broken by the lower class index, as ``argmax``).
+``topk`` as mmpretrain's (``1`` is always reported). With ``clean_metrics=False`` the clean
+keys are left out (mmpretrain's own ``Accuracy`` reports them next to this metric: what
+``mmsofteq.RotatedValLoop`` sets up by default). A label is among the top ``k`` when fewer
+than ``k`` classes score higher, ties broken by the lower class index (as ``argmax``).
 
 The prediction is ``argmax pred_score`` (mmpretrain's ``pred_score`` is the softmax of
 the logits). Needs ``rotated_pred_score`` from ``mmsofteq.RotatedValLoop``/
@@ -26,8 +30,8 @@ from typing import Dict, List, Optional, Sequence, Union
 import torch
 from mmengine.evaluator import BaseMetric
 
-from mmsofteq.engine.runner import rotated_fields as fields
-from mmsofteq.registry import METRICS
+from ...registry import METRICS
+from ...structures import rotated_fields as fields
 from ..statistics import (check_probability_vector, exact_mean, geometric_mean,
                           kl_divergence_of_probabilities)
 
@@ -37,16 +41,18 @@ class RotatedAccuracy(BaseMetric):
     """Top-1 accuracy on clean and rotated images, and the KL invariance error.
 
     Args:
-        topk: ranks to report; 1 is always reported as ``Acc``/``aAcc``.
+        topk: ranks to report; 1 is always reported.
+        clean_metrics: also report the clean ``accuracy/top{k}``.
         collect_device: ``'cpu'`` or ``'gpu'`` (mmengine).
-        prefix: optional key prefix (``'prefix/Acc'``); none by default.
+        prefix: optional key prefix (``'prefix/accuracy/top1'``); none by default.
         collect_dir: see mmengine's ``BaseMetric``.
     """
 
-    default_prefix: Optional[str] = None
+    default_prefix: Optional[str] = ''  # no prefix, and no "prefix is not set" warning
 
     def __init__(self,
                  topk: Union[int, Sequence[int]] = (1, ),
+                 clean_metrics: bool = True,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
@@ -55,6 +61,7 @@ class RotatedAccuracy(BaseMetric):
         if not ranks or any(not isinstance(k, int) or k < 1 for k in ranks):
             raise ValueError(f'topk must be positive integers, got {topk!r}')
         self.topk = tuple(sorted(set(ranks) | {1}))
+        self.clean_metrics = bool(clean_metrics)
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Reduce each sample to the label's rank (clean, rotated) and the KL."""
@@ -87,12 +94,14 @@ class RotatedAccuracy(BaseMetric):
         def accuracy(key: str, k: int) -> float:
             return 100 * sum(r[key] < k for r in results) / count
 
-        metrics = OrderedDict(Acc=accuracy('clean_rank', 1), aAcc=accuracy('rotated_rank', 1))
-        metrics['cAcc'] = geometric_mean(metrics['Acc'], metrics['aAcc'])
+        metrics = OrderedDict()
+        if self.clean_metrics:
+            metrics.update((f'accuracy/top{k}', accuracy('clean_rank', k)) for k in self.topk)
+        metrics.update((f'rotated_accuracy/top{k}', accuracy('rotated_rank', k))
+                       for k in self.topk)
+        metrics['cAcc'] = geometric_mean(accuracy('clean_rank', 1),
+                                         metrics['rotated_accuracy/top1'])
         metrics['iErr'] = 100 * exact_mean([r['kl'] for r in results])
-        for k in self.topk[1:]:
-            metrics[f'Acc_top{k}'] = accuracy('clean_rank', k)
-            metrics[f'aAcc_top{k}'] = accuracy('rotated_rank', k)
         return dict(metrics)
 
 

@@ -1,31 +1,39 @@
 """``mmsofteq.RotatedIoUMetric``: clean and rotated segmentation scores and eErr.
 
-Keys (all x100, i.e. percent for IoU/accuracy and 100 x nats for eErr):
+Keys (all x100, i.e. percent for IoU/accuracy and 100 x nats for eErr). The clean keys are
+mmseg's ``IoUMetric`` keys with the same meaning (``iou_metrics=['mIoU']``); the rotated ones
+use the paper's names:
 
-==================  =====================================================================
-``mIoU``            mean over classes of ``I_c / U_c`` on the clean images (as mmseg).
-``aIoU``            the same on rotated images against labels rotated by nearest sampling,
-                    pixels rotated in from outside the view = ignore index.
-``cIoU``            ``sqrt(mIoU * aIoU)``.
-``eErr``            mean over images of ``(sum_{valid p} KL(softmax(rot f(x))_p ||
-                    softmax(f(rot x))_p)) / #valid``; valid = ``rot(ones) > 0.5``
-                    (nearest, fill 0). Label-free: ignore-labelled pixels in view count.
-``pixelAcc``        ``sum_c I_c / sum_c L_c`` on clean images (mmseg calls this ``aAcc``;
-                    renamed because ``aAcc`` means *augmented* accuracy in the paper).
-``mAcc``            mean over classes of ``I_c / L_c`` on clean images (as mmseg).
-``rotated_pixelAcc`` / ``rotated_mAcc``  the same on rotated images.
-==================  =====================================================================
+===================  ====================================================================
+``aAcc``             clean pixel accuracy ``sum_c I_c / sum_c L_c`` (as mmseg).
+``mIoU``             mean over classes of ``I_c / U_c`` on the clean images (as mmseg).
+``mAcc``             mean over classes of ``I_c / L_c`` on the clean images (as mmseg).
+``aIoU``             mIoU on rotated images against labels rotated by nearest sampling,
+                     pixels rotated in from outside the view = ignore index.
+``cIoU``             ``sqrt(mIoU * aIoU)``.
+``eErr``             ``KL(softmax(rot f(x))_p || softmax(f(rot x))_p)`` over the valid pixels
+                     ``p`` (``rot(ones) > 0.5``, nearest, fill 0; label-free: ignore-labelled
+                     pixels in view count), reduced by ``eerr_reduction``: ``'image'``
+                     (default) the mean over images of each image's mean over its valid
+                     pixels; ``'pixel'`` one mean over every valid pixel of the evaluated set
+                     (the paper's code pools the valid pixels of each batch).
+``rotated_aAcc``     ``aAcc`` on the rotated images and labels.
+``rotated_mAcc``     ``mAcc`` on the rotated images and labels.
+===================  ====================================================================
 
-Classes with ``U_c = 0`` (absent from labels and predictions) are left out of the means,
-as in mmseg. Pixels labelled ``ignore_index`` never count in IoU/accuracy. A per-class
-table (IoU and Acc, clean and rotated) is logged.
+With ``clean_metrics=False`` the clean keys are left out (mmseg's own ``IoUMetric`` reports
+them next to this metric: what ``mmsofteq.RotatedValLoop`` sets up by default). Classes with
+``U_c = 0`` (absent from labels and predictions) are left out of the means, as in mmseg.
+Pixels labelled ``ignore_index`` never count in IoU/accuracy. A per-class table (IoU and
+Acc, clean and rotated) is logged.
 
 Needs the fields written by ``mmsofteq.RotatedValLoop``/``RotatedTestLoop``
-(:mod:`mmsofteq.engine.runner.rotated_fields`). Memory per sample: two ``(4, C)``
-histograms and one scalar.
+(:mod:`mmsofteq.structures.rotated_fields`). Memory per sample: two ``(4, C)`` histograms
+and two scalars.
 """
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
@@ -34,10 +42,12 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
-from mmsofteq.engine.runner import rotated_fields as fields
-from mmsofteq.registry import METRICS
-from ..statistics import (exact_mean, geometric_mean, iou_summary, mean_pixel_kl_divergence,
-                          segmentation_histograms)
+from ...registry import METRICS
+from ...structures import rotated_fields as fields
+from ..statistics import (exact_mean, geometric_mean, iou_summary, segmentation_histograms,
+                          summed_pixel_kl_divergence)
+
+EERR_REDUCTIONS = ('image', 'pixel')
 
 REQUIRED_FIELDS = ('pred_sem_seg', 'gt_sem_seg', 'seg_logits', fields.ROTATED_PRED_SEM_SEG,
                    fields.ROTATED_GT_SEM_SEG, fields.ROTATED_SEG_LOGITS,
@@ -55,20 +65,25 @@ class RotatedIoUMetric(BaseMetric):
             ``'mIoU'`` is supported (the IoU family is always reported).
         nan_to_num: if given, per-class NaNs (``U_c = 0``) become this value before the
             means, as in mmseg's ``IoUMetric``.
+        clean_metrics: also report the clean ``aAcc``/``mIoU``/``mAcc``.
+        eerr_reduction: ``'image'`` or ``'pixel'`` (module docstring).
         collect_device: ``'cpu'`` or ``'gpu'`` (mmengine).
         prefix: optional key prefix (``'prefix/mIoU'``); none by default.
         collect_dir: see mmengine's ``BaseMetric``.
 
     Raises:
-        ValueError: ``iou_metrics`` asks for something other than ``'mIoU'``.
+        ValueError: ``iou_metrics`` asks for something other than ``'mIoU'``, or an unknown
+            ``eerr_reduction``.
     """
 
-    default_prefix: Optional[str] = None
+    default_prefix: Optional[str] = ''  # no prefix, and no "prefix is not set" warning
 
     def __init__(self,
                  ignore_index: int = 255,
                  iou_metrics: Sequence[str] = ('mIoU', ),
                  nan_to_num: Optional[float] = None,
+                 clean_metrics: bool = True,
+                 eerr_reduction: str = 'image',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
@@ -78,11 +93,17 @@ class RotatedIoUMetric(BaseMetric):
         if unsupported:
             raise ValueError(f'RotatedIoUMetric reports the IoU family only; {unsupported} '
                              "are not supported (use iou_metrics=['mIoU'])")
+        if eerr_reduction not in EERR_REDUCTIONS:
+            raise ValueError(f'RotatedIoUMetric eerr_reduction must be one of '
+                             f'{EERR_REDUCTIONS}, got {eerr_reduction!r}')
         self.ignore_index = int(ignore_index)
         self.nan_to_num = nan_to_num
+        self.clean_metrics = bool(clean_metrics)
+        self.eerr_reduction = eerr_reduction
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        """Reduce each sample to histograms ``(4, C)`` (clean, rotated) and its mean KL."""
+        """Reduce each sample to histograms ``(4, C)`` (clean, rotated) and its summed KL
+        with the number of valid pixels."""
         num_classes = len(self.dataset_meta['classes'])
         for sample in data_samples:
             missing = [key for key in REQUIRED_FIELDS if key not in sample]
@@ -102,31 +123,37 @@ class RotatedIoUMetric(BaseMetric):
             rotated = segmentation_histograms(sample[fields.ROTATED_PRED_SEM_SEG]['data'],
                                               sample[fields.ROTATED_GT_SEM_SEG]['data'],
                                               num_classes, self.ignore_index)
-            kl = mean_pixel_kl_divergence(sample[fields.ROTATED_CLEAN_SEG_LOGITS]['data'],
-                                          sample[fields.ROTATED_SEG_LOGITS]['data'],
-                                          sample[fields.ROTATION_VALID_MASK]['data'])
+            kl_sum, valid = summed_pixel_kl_divergence(
+                sample[fields.ROTATED_CLEAN_SEG_LOGITS]['data'],
+                sample[fields.ROTATED_SEG_LOGITS]['data'],
+                sample[fields.ROTATION_VALID_MASK]['data'])
             self.results.append(
                 dict(index=sample.get(fields.DATASET_INDEX), clean=clean, rotated=rotated,
-                     kl=kl))
+                     kl_sum=kl_sum, valid=valid))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        """Sum histograms, average KLs (order-independent ``fsum``), report x100."""
+        """Sum histograms, reduce the KLs (order-independent ``fsum``), report x100."""
         clean = iou_summary(np.sum([r['clean'] for r in results], axis=0), self.nan_to_num)
         rotated = iou_summary(np.sum([r['rotated'] for r in results], axis=0), self.nan_to_num)
-        kls = [r['kl'] for r in results if r['kl'] is not None]
         miou, aiou = 100 * float(clean['mIoU']), 100 * float(rotated['mIoU'])
-        metrics = OrderedDict(
-            mIoU=miou,
-            aIoU=aiou,
-            cIoU=geometric_mean(miou, aiou),
-            eErr=100 * exact_mean(kls),
-            pixelAcc=100 * float(clean['pixel_acc']),
-            mAcc=100 * float(clean['mAcc']),
-            rotated_pixelAcc=100 * float(rotated['pixel_acc']),
-            rotated_mAcc=100 * float(rotated['mAcc']),
-        )
+        metrics = OrderedDict()
+        if self.clean_metrics:
+            metrics.update(aAcc=100 * float(clean['pixel_acc']), mIoU=miou,
+                           mAcc=100 * float(clean['mAcc']))
+        metrics.update(aIoU=aiou, cIoU=geometric_mean(miou, aiou),
+                       eErr=100 * self._reduce_kl(results),
+                       rotated_aAcc=100 * float(rotated['pixel_acc']),
+                       rotated_mAcc=100 * float(rotated['mAcc']))
         self._log_class_table(clean, rotated)
         return dict(metrics)
+
+    def _reduce_kl(self, results: List[dict]) -> float:
+        """eErr in nats: mean of per-image means, or one mean over all valid pixels."""
+        with_pixels = [r for r in results if r['valid'] > 0]
+        if self.eerr_reduction == 'image':
+            return exact_mean([r['kl_sum'] / r['valid'] for r in with_pixels])
+        total = sum(r['valid'] for r in with_pixels)
+        return math.fsum(r['kl_sum'] for r in with_pixels) / total if total else float('nan')
 
     def _log_class_table(self, clean: dict, rotated: dict) -> None:
         logger: MMLogger = MMLogger.get_current_instance()

@@ -1,0 +1,19 @@
+"""Config-level helpers the tools are built from (the top layer: imports every other one).
+
+* :mod:`.config`: where a config asks for soft equivariance or rotated evaluation
+  (one detector each), the model the Runner would build, the plain config without mmsofteq;
+* :mod:`.angle_override`: ``tools/test.py --angles SPEC``;
+* :mod:`.cli`: ``--cfg-options`` and config loading shared by every tool.
+"""
+from .angle_override import apply_angle_override
+from .cli import add_config_arguments, load_config, merge_cfg_options
+from .config import (HOW_TO_ADD_SOFTEQ, SOFTEQ_PLACES, SoftEqPlace, build_model_from_config,
+                     find_softeq, is_rotated_loop_config, is_softeq_hook_cfg, is_softeq_model_cfg,
+                     plain_config, plain_model_config, quiet_logging, softeq_of_config, with_softeq)
+
+__all__ = [
+    'apply_angle_override', 'add_config_arguments', 'load_config', 'merge_cfg_options',
+    'HOW_TO_ADD_SOFTEQ', 'SOFTEQ_PLACES', 'SoftEqPlace', 'build_model_from_config',
+    'find_softeq', 'is_rotated_loop_config', 'is_softeq_hook_cfg', 'is_softeq_model_cfg',
+    'plain_config', 'plain_model_config', 'quiet_logging', 'softeq_of_config', 'with_softeq'
+]

@@ -1,0 +1,56 @@
+"""What every tool does with a config path and ``--cfg-options``: one implementation.
+
+``--cfg-options softeq.softness=0.5`` (or any ``softeq.<key>``) changes the soft equivariance
+the config *uses* (the wrapper's or the hook's ``softeq``), not only the top-level ``softeq``
+variable the config was written with, which mmengine's ``merge_from_dict`` alone would do
+silently (the model would keep its old settings).
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+from typing import Optional
+
+from mmengine.config import Config, DictAction
+
+from .config import find_softeq
+
+SOFTEQ_OPTION_PREFIX = 'softeq.'
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--cfg-options k=v ...`` (as mmseg's tools)."""
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, key=value (mmengine DictAction; lists as '
+        'key="[a,b]"); softeq.<key>=... changes the soft equivariance in use')
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """``Config.fromfile(path)`` with ``cfg_options`` merged (:func:`merge_cfg_options`)."""
+    return merge_cfg_options(Config.fromfile(path), cfg_options)
+
+
+def merge_cfg_options(cfg: Config, cfg_options: Optional[dict]) -> Config:
+    """Merge ``cfg_options`` into ``cfg`` (in place, returned), ``softeq.*`` into the softeq
+    in use (see the module docstring).
+
+    Raises:
+        ValueError: ``softeq.*`` options for a config without soft equivariance.
+    """
+    if not cfg_options:
+        return cfg
+    cfg.merge_from_dict(cfg_options)
+    softeq_options = {key[len(SOFTEQ_OPTION_PREFIX):]: value for key, value in
+                      cfg_options.items() if key.startswith(SOFTEQ_OPTION_PREFIX)}
+    if softeq_options:
+        place = find_softeq(cfg)
+        if place is None:
+            raise ValueError(f'--cfg-options {sorted(cfg_options)} set softeq keys, but the '
+                             'config has no soft equivariance to change')
+        container = place.container(cfg)
+        in_use = Config(dict(softeq=copy.deepcopy(container['softeq'])))
+        in_use.merge_from_dict({f'softeq.{key}': value for key, value in
+                                softeq_options.items()})
+        container['softeq'] = in_use.softeq
+    return cfg

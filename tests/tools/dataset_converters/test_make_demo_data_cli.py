@@ -1,0 +1,53 @@
+"""tools/dataset_converters/demo_digits.py: arguments, idempotent re-runs, refusals and exit
+codes."""
+import pytest
+from digits_writer import read_manifest, verify_set
+from fixtures.tools import load_tool
+
+
+@pytest.fixture(scope='module')
+def tool():
+    return load_tool('dataset_converters/demo_digits.py')
+
+
+def _args(tmp_path, *extra):
+    return ['--out', str(tmp_path / 'data' / 'demo_voc'), '--cls-out',
+            str(tmp_path / 'data' / 'demo_digits_cls'), '--num-train', '5', '--num-val', '3',
+            '--cls-num-train', '12', '--cls-num-val', '4', '--seed', '7', *extra]
+
+
+def test_both_sets_then_nothing_to_do(tool, tmp_path, capsys):
+    assert tool.main(_args(tmp_path)) == 0
+    out, err = capsys.readouterr()
+    assert out.count(': generated') == 2
+    assert '8/8' in err and '16/16' in err  # the progress bars ran to completion
+    seg = read_manifest(tmp_path / 'data' / 'demo_voc')
+    cls = read_manifest(tmp_path / 'data' / 'demo_digits_cls')
+    assert seg['params']['seed'] == cls['params']['seed'] == 7
+    assert seg['counts'] == {'train': 5, 'val': 3} and cls['counts'] == {'train': 12, 'val': 4}
+    assert verify_set(tmp_path / 'data' / 'demo_voc')[0]
+
+    assert tool.main(_args(tmp_path, '--quiet')) == 0
+    out, err = capsys.readouterr()
+    assert out.count('already generated') == 2 and '/8' not in err
+
+
+def test_arguments_reach_the_spec(tool, tmp_path):
+    assert tool.main(_args(tmp_path, '--task', 'seg', '--size', '48', '--boundary', '0',
+                           '--max-digits', '2', '--quiet')) == 0
+    params = read_manifest(tmp_path / 'data' / 'demo_voc')['params']
+    assert (params['size'], params['boundary'], params['max_digits']) == (48, 0, 2)
+    assert not (tmp_path / 'data' / 'demo_digits_cls').exists()
+
+
+def test_refusals_exit_non_zero_and_write_nothing(tool, tmp_path, capsys):
+    voc = tmp_path / 'VOCdevkit'
+    (voc / 'VOC2012').mkdir(parents=True)
+    assert tool.main(['--task', 'seg', '--out', str(voc), '--force', '--quiet']) == 1
+    assert 'refusing' in capsys.readouterr().err
+    assert sorted(p.name for p in voc.iterdir()) == ['VOC2012']
+    same = str(tmp_path / 'x')
+    assert tool.main(['--out', same, '--cls-out', same, '--quiet']) == 2
+    assert tool.main(['--task', 'seg', '--out', str(tmp_path / 'y'), '--num-train', '0',
+                      '--quiet']) == 1
+    assert not (tmp_path / 'x').exists() and not (tmp_path / 'y').exists()

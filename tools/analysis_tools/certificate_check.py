@@ -1,0 +1,282 @@
+"""Measure, per projected tensor, the invariance error the projection certificate bounds.
+
+Every projected tensor is a stack of rows ``w_s = θ_s P`` (``N = k²`` entries) acting on
+``k x k`` fields: a kernel ``θ (O, I, k, k)`` has the ``O·I`` slices ``θ[o, i]`` (row-major
+flattened), a position grid ``θ (1, t + h·w, C)`` has the ``C`` channels of ``θ[0, t:]``.
+``docs/math.md`` §3 (``ProjectionCertificate``) states, for every slice and every ``θ``:
+
+* an element ``g`` of a difference generator ``D = ρ(g) − I``:
+  ``‖w_s ρ(g) − w_s‖ ≤ β ‖θ_s‖``;
+* a Lie generator ``L``, rotation by ``t`` radians (``ρ = expm(t L)``):
+  ``‖w_s ρ − w_s‖ ≤ |t| β ‖θ_s‖``.
+
+With ``c_g = 1`` (difference) or ``|t|`` (Lie) we measure, in float64 from the layer's
+effective weight (the tensor the forward pass reads):
+
+* weight:  ``e_W = max_s ‖w_s (ρ(g) − I)‖ / (c_g ‖θ_s‖)``                      ``≤ β``
+* inputs:  ``e_X = max_{s, x} |w_s ρ(g) x − w_s x| / (c_g ‖θ_s‖ ‖x‖)``        ``≤ β``
+
+``e_X`` is the change of the slice's response when its ``k x k`` input ``x`` (an image patch
+under a kernel slice, a grid-sized image under a position channel) is acted on by ``g``;
+Cauchy-Schwarz gives ``e_X ≤ e_W``. Both are maximised over the group elements listed by
+``group_actions``. Slices with ``θ_s = 0`` are skipped (their row is 0).
+
+Float rounding: ``P`` is stored and applied in the weight's dtype, so the measured weight
+differs from the exact ``θ_s P`` by at most about ``(N+2) u ‖θ_s‖ ‖P‖_F`` (``u`` the dtype's
+unit roundoff, ``2⁻²⁴`` for float32; ``‖P‖_F ≤ √N``); ``rounding_tolerance`` adds that, times
+``‖ρ − I‖₂ / c_g``, to the bound before comparing.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+import torch
+from scipy.linalg import expm
+from torch import nn
+
+from mmsofteq.groups import GridSpace, parse_group
+from mmsofteq.nn import GridProjection, projected_parameters, softeq_report
+from mmsofteq.utils import text_table
+
+#: Slices per chunk when applying a block of rows to the inputs (bounds temporary memory).
+_CHUNK = 8192
+
+
+@dataclass(frozen=True, eq=False)
+class GroupAction:
+    """One group element on the ``k x k`` grid and its factor in the bound.
+
+    Attributes:
+        label: e.g. ``'rot90'``, ``'flip_x'``, ``'so2 t=30°'``.
+        matrix: ``ρ(g)`` ``(N, N)`` float64 (row-major grid, acts on column fields).
+        scale: ``c_g``: 1 for a difference generator's element, ``|t|`` for ``expm(t L)``.
+    """
+
+    label: str
+    matrix: np.ndarray
+    scale: float
+
+
+def group_actions(group: str, size: int, angles_deg: Sequence[float] = (30.0, )
+                  ) -> tuple[GroupAction, ...]:
+    """The elements whose error the certificate of ``invariant_projector(group, size)`` bounds.
+
+    Exactly the group's generators on ``GridSpace(size)`` (the ones the projector was built
+    from): a difference generator ``D`` gives ``ρ = D + I`` (``c = 1``); a Lie generator ``L``
+    gives ``ρ = expm(t L)`` for each ``t`` in ``angles_deg`` (``c = |t|`` in radians).
+    """
+    return _group_actions(group, size, tuple(float(angle) for angle in angles_deg))
+
+
+@lru_cache(maxsize=64)
+def _group_actions(group: str, size: int, angles_deg: tuple[float, ...]
+                   ) -> tuple[GroupAction, ...]:
+    """Cached ``group_actions`` (matrices are read-only)."""
+    actions = []
+    for generator in parse_group(group).generators(GridSpace(size)):
+        if generator.kind == 'difference':
+            matrix = generator.matrix + np.eye(generator.dim)
+            actions.append(GroupAction(generator.label, matrix, 1.0))
+            continue
+        for degrees in angles_deg:
+            if degrees == 0:
+                raise ValueError('angles_deg must be non-zero (the bound is |t|·β)')
+            radians = math.radians(degrees)
+            actions.append(GroupAction(f'{generator.label} t={degrees:g}°',
+                                       expm(radians * generator.matrix), abs(radians)))
+    for action in actions:
+        action.matrix.setflags(write=False)
+    return tuple(actions)
+
+
+def rounding_tolerance(dtype: torch.dtype, size: int, action: GroupAction) -> float:
+    """Allowance for ``P`` stored and applied in ``dtype``: ``(N+2) u √N ‖ρ − I‖₂ / c``."""
+    if not dtype.is_floating_point:
+        return 0.0
+    unit_roundoff = torch.finfo(dtype).eps / 2
+    n = size * size
+    spread = np.linalg.norm(action.matrix - np.eye(n), 2)
+    return (n + 2) * unit_roundoff * math.sqrt(n) * spread / action.scale
+
+
+def relative_errors(rows: np.ndarray, theta_rows: np.ndarray, action: GroupAction,
+                    inputs: Optional[np.ndarray] = None) -> float:
+    """``e_W`` (``inputs=None``) or ``e_X`` of ``rows`` under ``action`` (module docstring).
+
+    Args:
+        rows: effective rows ``w_s`` ``(S, N)``.
+        theta_rows: the matching ``θ_s`` ``(S, N)`` (the certificate's ``‖θ_s‖``).
+        action: the group element and its scale ``c_g``.
+        inputs: ``(M, N)`` fields ``x`` (row-major ``k x k``); zero rows are skipped.
+
+    Returns:
+        The maximum relative error (0.0 if every ``θ_s`` is zero).
+    """
+    rows = np.asarray(rows, dtype=np.float64)
+    theta_norms = np.linalg.norm(np.asarray(theta_rows, dtype=np.float64), axis=1)
+    keep = theta_norms > 0
+    if not keep.any():
+        return 0.0
+    rows, theta_norms = rows[keep], theta_norms[keep]
+    n = rows.shape[1]
+    change = rows @ (action.matrix - np.eye(n))            # (S, N): w_s (ρ(g) − I)
+    if inputs is None:
+        return float((np.linalg.norm(change, axis=1) / theta_norms).max() / action.scale)
+    inputs = np.asarray(inputs, dtype=np.float64)
+    input_norms = np.linalg.norm(inputs, axis=1)
+    inputs, input_norms = inputs[input_norms > 0], input_norms[input_norms > 0]
+    if inputs.size == 0:
+        raise ValueError('inputs has no non-zero field')
+    worst = 0.0
+    for start in range(0, change.shape[0], _CHUNK):
+        responses = np.abs(change[start:start + _CHUNK] @ inputs.T)       # (S', M)
+        responses /= theta_norms[start:start + _CHUNK, None] * input_norms[None, :]
+        worst = max(worst, float(responses.max()))
+    return worst / action.scale
+
+
+@dataclass(frozen=True)
+class TensorCheck:
+    """Measured errors of one projected tensor next to its certificate.
+
+    Attributes:
+        name: state-dict key.
+        kind: ``'patch_embed' | 'pos_embed' | 'conv'``.
+        grid_size: ``k``.
+        softness: the softness applied.
+        kept, total: kept directions / ``N``.
+        bound: the certificate's ``β``.
+        tolerance: float-rounding allowance (``rounding_tolerance``, worst action).
+        weight_error: ``e_W``, maximised over the group actions.
+        input_errors: ``{source: e_X}``, maximised over the group actions.
+        per_action: ``{action label: {'weight' | source: error}}``.
+    """
+
+    name: str
+    kind: str
+    grid_size: int
+    softness: float
+    kept: int
+    total: int
+    bound: float
+    tolerance: float
+    weight_error: float
+    input_errors: dict = field(default_factory=dict)
+    per_action: dict = field(default_factory=dict)
+
+    @property
+    def measured(self) -> float:
+        """The largest measured error (weight and every input source)."""
+        return max([self.weight_error, *self.input_errors.values()])
+
+    @property
+    def passed(self) -> bool:
+        """``measured ≤ β + tolerance``."""
+        return self.measured <= self.bound + self.tolerance
+
+
+def effective_rows(module: nn.Module, name: str) -> tuple[np.ndarray, np.ndarray, torch.dtype]:
+    """``(w rows, θ rows, dtype)`` of a projected parameter, float64 ``(S, N)`` each.
+
+    The effective tensor is ``getattr(module, name)`` (what the forward pass reads). Kernels
+    ``(O, I, k, k)`` give ``O·I`` slices; a grid ``(1, t + h·w, C)`` gives its ``C`` channels
+    of the ``h·w`` grid tokens (the ``t`` prefix tokens are not projected).
+    """
+    projection = module.__dict__['_softeq_projections'][name]
+    theta = module._parameters[name].detach()
+    with torch.no_grad():
+        effective = getattr(module, name).detach()
+    if isinstance(projection, GridProjection):
+        start = projection.prefix_tokens
+        theta_rows, rows = theta[0, start:].T, effective[0, start:].T
+    else:
+        theta_rows, rows = theta.flatten(0, 1).flatten(1), effective.flatten(0, 1).flatten(1)
+    return (rows.to(torch.float64).cpu().numpy(), theta_rows.to(torch.float64).cpu().numpy(),
+            theta.dtype)
+
+
+def check_rows(rows: np.ndarray, theta_rows: np.ndarray, actions: Sequence[GroupAction], *,
+               bound: float, tolerance: float = 0.0,
+               inputs: Optional[Mapping[str, np.ndarray]] = None, name: str = '',
+               kind: str = '', softness: float = float('nan'), kept: int = -1
+               ) -> TensorCheck:
+    """Measure ``e_W`` and ``e_X`` for every action; pair them with ``bound``."""
+    inputs = dict(inputs or {})
+    per_action = {}
+    for action in actions:
+        errors = {'weight': relative_errors(rows, theta_rows, action)}
+        for source, fields in inputs.items():
+            errors[source] = relative_errors(rows, theta_rows, action, fields)
+        per_action[action.label] = errors
+    size = int(round(math.sqrt(rows.shape[1])))
+    return TensorCheck(
+        name=name, kind=kind, grid_size=size, softness=softness, kept=kept, total=rows.shape[1],
+        bound=bound, tolerance=tolerance,
+        weight_error=max(errors['weight'] for errors in per_action.values()),
+        input_errors={source: max(errors[source] for errors in per_action.values())
+                      for source in inputs},
+        per_action=per_action)
+
+
+def check_model_certificates(model: nn.Module, inputs: Optional[Mapping[str, object]] = None,
+                             angles_deg: Sequence[float] = (30.0, ), count: int = 256
+                             ) -> list[TensorCheck]:
+    """Check every projected tensor of an injected model against its certificate.
+
+    Args:
+        model: a model after ``inject_soft_equivariance`` (its report holds the bounds).
+        inputs: ``{source name: PatchSource}``; each gives ``count`` ``k x k`` fields per
+            grid size ``k`` (``mmsofteq.evaluation.certificate_inputs``), shared by the
+            tensors of that size.
+        angles_deg: rotation angles for Lie generators.
+        count: fields per source and tensor.
+
+    Returns:
+        One ``TensorCheck`` per projected (non-identity) tensor, in report order.
+    """
+    report = softeq_report(model)
+    if report is None:
+        raise ValueError(f'{type(model).__name__} carries no soft equivariance (inject first)')
+    owners = {key: (module, name) for key, module, name in projected_parameters(model)}
+    fields_by_size: dict[int, dict] = {}       # tensors of one grid size share their inputs
+    checks = []
+    for entry in report.projected:
+        if entry.identity:
+            continue
+        module, name = owners[entry.name]
+        rows, theta_rows, dtype = effective_rows(module, name)
+        actions = group_actions(report.group, entry.grid_size, angles_deg)
+        if entry.grid_size not in fields_by_size:
+            fields_by_size[entry.grid_size] = {
+                source: patch_source.patches(entry.grid_size, count)
+                for source, patch_source in (inputs or {}).items()}
+        fields = fields_by_size[entry.grid_size]
+        tolerance = max(rounding_tolerance(dtype, entry.grid_size, action)
+                        for action in actions)
+        certificate = entry.certificate
+        checks.append(check_rows(rows, theta_rows, actions, bound=certificate.bound,
+                                 tolerance=tolerance, inputs=fields, name=entry.name,
+                                 kind=entry.kind, softness=entry.softness,
+                                 kept=certificate.kept))
+    return checks
+
+
+def format_checks(checks: Sequence[TensorCheck], sources: Sequence[str] = (),
+                  markdown: bool = False) -> str:
+    """A table: name, kind, k, softness, kept/N, bound β, measured e_W and e_X, ok."""
+    header = ['name', 'kind', 'k', 'softness', 'kept/N', 'bound β', 'weight e_W',
+              *[f'{source} e_X' for source in sources], 'ok']
+    rows = []
+    for check in checks:
+        rows.append([check.name, check.kind, str(check.grid_size), f'{check.softness:g}',
+                     f'{check.kept}/{check.total}', f'{check.bound:.4g}',
+                     f'{check.weight_error:.4g}',
+                     *[f'{check.input_errors[source]:.4g}' for source in sources],
+                     'yes' if check.passed else 'NO'])
+    if markdown:
+        rows = [[f'`{row[0]}`'] + row[1:] for row in rows]
+    return text_table(header, rows, style='markdown' if markdown else 'plain')

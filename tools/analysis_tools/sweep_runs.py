@@ -1,0 +1,256 @@
+"""One softness of a sweep: train and evaluate with mmengine's ``Runner``, crash-safely.
+
+Each run lives in its own work dir (``<sweep dir>/softness_<s>``) holding mmengine's usual
+files (config as run, logs, checkpoints) and ``softness_sweep.json``, a :class:`RunRecord`
+rewritten atomically after each stage:
+
+``started``  the run was begun (with the fingerprint of its config);
+``trained``  ``Runner.train()`` returned; ``checkpoint`` is the last checkpoint it saved;
+``done``     ``Runner.test()`` returned; ``metrics`` holds its dict.
+
+A sweep run again over the same work dir therefore skips ``done`` runs, evaluates ``trained``
+ones from their checkpoint without training again, and resumes ``started`` ones from their
+latest checkpoint when asked to (``resume=True``; otherwise they start over). A record written
+for a different config (other ``--cfg-options``, other values of the config file) or mode is
+never reused: :class:`StaleRunError`.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import gc
+import hashlib
+import json
+import os
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+from mmsofteq.nn import softeq_report
+
+RECORD_FILE = 'softness_sweep.json'
+#: ``'train'``: train, then test the trained model. ``'test'``: test the starting weights.
+MODES = ('train', 'test')
+#: Config keys that say where and how a run happens, not what it computes.
+_RUNTIME_KEYS = ('work_dir', 'resume', 'experiment_name', 'launcher')
+
+
+class StaleRunError(RuntimeError):
+    """A run dir holds a record of a different config or mode."""
+
+
+@dataclass
+class RunRecord:
+    """The state of one run, as stored in ``<run dir>/softness_sweep.json``."""
+
+    softness: float
+    fingerprint: str
+    mode: str
+    stage: str = 'started'
+    checkpoint: Optional[str] = None
+    metrics: Optional[dict] = None
+    projection: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, run_dir: str) -> Optional['RunRecord']:
+        path = osp.join(run_dir, RECORD_FILE)
+        if not osp.isfile(path):
+            return None
+        with open(path, encoding='utf-8') as file:
+            data = json.load(file)
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in names})
+
+    def save(self, run_dir: str) -> None:
+        """Write the record atomically (a crash never leaves half a file)."""
+        os.makedirs(run_dir, exist_ok=True)
+        path = osp.join(run_dir, RECORD_FILE)
+        tmp = f'{path}.tmp.{os.getpid()}'
+        with open(tmp, 'w', encoding='utf-8') as file:
+            json.dump(dataclasses.asdict(self), file, indent=2, sort_keys=True)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+
+
+def _stable(value: Any) -> Any:
+    """JSON stand-in for config values that are not JSON (classes, functions, ...)."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(map(repr, value))
+    qualname = getattr(value, '__qualname__', None)
+    if qualname is not None:
+        return f'{getattr(value, "__module__", "")}.{qualname}'
+    return type(value).__name__
+
+
+def config_fingerprint(cfg: Config) -> str:
+    """SHA-256 of what a run computes: ``cfg`` without work dir / resume / experiment name."""
+    data = cfg.to_dict()
+    for key in _RUNTIME_KEYS:
+        data.pop(key, None)
+    text = json.dumps(data, sort_keys=True, default=_stable)
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+
+def projection_summary(model: Any) -> dict:
+    """Counts from the model's projection report: the evidence that the softness arrived.
+
+    ``projected_tensors``: tensors re-parameterised as ``P·θ``; ``kept_directions`` /
+    ``total_directions``: directions kept with weight 1 / grid size ``k²``, summed over every
+    listed tensor (identities count in full); ``applied_softness``: the softness values in the
+    report.
+    """
+    from mmengine.model import is_model_wrapper
+
+    if is_model_wrapper(model):
+        model = model.module
+    report = softeq_report(model)
+    if report is None:
+        return dict(projected_tensors=0, kept_directions=None, total_directions=None,
+                    applied_softness=[])
+    kept = total = 0
+    for entry in report.projected:
+        size = entry.grid_size * entry.grid_size
+        total += size
+        kept += size if entry.certificate is None else int(entry.certificate.kept)
+    return dict(projected_tensors=report.num_projected, kept_directions=kept,
+                total_directions=total,
+                applied_softness=sorted({float(entry.softness) for entry in report.projected}))
+
+
+def _plain_metrics(metrics: dict) -> dict:
+    out = {}
+    for key, value in metrics.items():
+        try:
+            out[key] = float(value)
+        except (TypeError, ValueError):
+            out[key] = str(value)
+    return out
+
+
+def latest_checkpoint(run_dir: str) -> Optional[str]:
+    """The checkpoint named by ``run_dir/last_checkpoint`` (mmengine's ``CheckpointHook``
+    writes it after each save), or ``None`` (no such file, or it names no file)."""
+    from mmengine.runner import find_latest_checkpoint
+
+    if not osp.isfile(osp.join(run_dir, 'last_checkpoint')):
+        return None
+    path = find_latest_checkpoint(run_dir)
+    return path if path and osp.isfile(path) else None
+
+
+def _log(message: str) -> None:
+    print_log(f'[softness sweep] {message}', logger='current')
+
+
+def _build_runner(cfg: Config, run_dir: str, name: str):
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from mmsofteq.utils import prepare_runtime
+
+    cfg = copy.deepcopy(cfg)
+    cfg.work_dir = run_dir
+    cfg.launcher = 'none'
+    # Several Runners share this process: a distinct name keeps each one's logger and
+    # visualizer (mmengine keys them by experiment name) and log file its own.
+    cfg.experiment_name = name
+    prepare_runtime(cfg, 'none')  # CPU-only machines: SyncBN -> BN
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def _init_weights(runner) -> None:
+    """What ``Runner.train()`` does before loading: the model's own ``init_weights()``
+    (``init_cfg``, e.g. ``Pretrained``); ``Runner.test()`` alone does not."""
+    from mmengine.model import is_model_wrapper
+
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    if hasattr(model, 'init_weights'):
+        model.init_weights()
+
+
+def check_run_dir(cfg: Config, run_dir: str, softness: float,
+                  mode: str) -> Optional[RunRecord]:
+    """The record in ``run_dir`` (``None`` if none); :class:`StaleRunError` if it was written
+    for another config, softness or mode."""
+    if mode not in MODES:
+        raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+    record = RunRecord.load(run_dir)
+    if record is None:
+        return None
+    differs = [what for what, same in (
+        ('config', record.fingerprint == config_fingerprint(cfg)),
+        (f'mode ({record.mode!r} there, {mode!r} here)', record.mode == mode),
+        (f'softness ({record.softness:g} there)', record.softness == softness)) if not same]
+    if differs:
+        raise StaleRunError(
+            f'{run_dir} holds a run (stage {record.stage!r}) of another '
+            f'{" and ".join(differs)}; it is not reused. Give the sweep another --work-dir, '
+            'or delete that folder to run it again')
+    return record
+
+
+def run_softness(cfg: Config, run_dir: str, softness: float, *, mode: str = 'train',
+                 resume: bool = False) -> tuple[RunRecord, bool]:
+    """Train (``mode='train'``) and evaluate ``cfg`` in ``run_dir``; return (record, ran).
+
+    ``cfg`` already carries the softness (:func:`mmsofteq.sweep.with_softness`). ``ran`` is
+    ``False`` when the record on disk was ``done`` and nothing was computed. See the module
+    docstring for the stages; raises :class:`StaleRunError` when ``run_dir`` holds a record of
+    another config or mode.
+    """
+    record = check_run_dir(cfg, run_dir, softness, mode)
+    if record is not None and record.stage == 'done':
+        _log(f'softness {softness:g}: finished earlier, metrics read from {run_dir}')
+        return record, False
+    if record is None:
+        record = RunRecord(softness=float(softness), fingerprint=config_fingerprint(cfg),
+                           mode=mode)
+        record.save(run_dir)
+
+    runner = None
+    run_name = osp.basename(osp.normpath(run_dir))
+    try:
+        trained_checkpoint = record.checkpoint if record.stage == 'trained' else None
+        if mode == 'train' and not (trained_checkpoint and osp.isfile(trained_checkpoint)):
+            run_cfg = copy.deepcopy(cfg)
+            latest = latest_checkpoint(run_dir)
+            if resume and latest:
+                _log(f'softness {softness:g}: resuming from {latest}')
+                run_cfg.load_from, run_cfg.resume = latest, True
+            else:
+                if latest:
+                    _log(f'softness {softness:g}: {run_dir} has an unfinished run (latest '
+                         f'checkpoint {latest}); training from the start (--resume continues '
+                         'it instead)')
+                run_cfg.resume = False
+            runner = _build_runner(run_cfg, run_dir, f'{run_name}_train')
+            runner.train()
+            record.stage, record.checkpoint = 'trained', latest_checkpoint(run_dir)
+            record.save(run_dir)
+        else:
+            run_cfg = copy.deepcopy(cfg)
+            run_cfg.resume = False
+            if trained_checkpoint:
+                _log(f'softness {softness:g}: trained earlier, evaluating {trained_checkpoint}')
+                run_cfg.load_from = trained_checkpoint
+            runner = _build_runner(run_cfg, run_dir, f'{run_name}_test')
+            if not trained_checkpoint:
+                _init_weights(runner)
+        metrics = runner.test()
+        record.projection = projection_summary(runner.model)
+        record.metrics = _plain_metrics(metrics)
+        record.stage = 'done'
+        record.save(run_dir)
+        return record, True
+    finally:
+        del runner
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

@@ -1,0 +1,468 @@
+#!/usr/bin/env python
+"""Time SoftEq against Base, side by side: training steps, inference after export, injection.
+
+Three parts, each on real mmseg / mmpretrain models with random weights (no downloads; timing
+does not depend on the values):
+
+* ``train``: one training step = forward (``mode='loss'``) + backward + AdamW step on the
+  same pre-processed batch. Base and SoftEq are the same model (same initial weights; SoftEq
+  is a deep copy with ``inject_soft_equivariance`` applied), stepped alternately
+  (A B, B A, A B, ... so slow drifts of the shared machine hit both alike) after
+  ``--warmup`` untimed steps each. Reported: median wall and process-CPU seconds per step and
+  the ratio of the medians SoftEq / Base, plus the median of the per-round ratios.
+* ``export``: inference (``mode='tensor'``, ``no_grad``, eval mode) of the Base model, of the
+  SoftEq model, and of a plain Base-architecture model loaded with
+  ``mmsofteq.nn.effective_state_dict`` of the SoftEq model (what ``tools/export_checkpoint.py``
+  writes); interleaved the same way. The exported model must reproduce the SoftEq outputs
+  (max abs difference printed).
+* ``inject``: peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss``) and wall time of building a
+  large backbone and of injecting into it, one fresh subprocess per case (so the projector
+  cache is cold and each peak is that case's own).
+
+Usage::
+
+    python tools/benchmarks/benchmark_training.py                             # everything, defaults
+    python tools/benchmarks/benchmark_training.py --parts train --cases resnet50 --steps 30
+    python tools/benchmarks/benchmark_training.py --parts inject --inject-cases dinov2-b14-pos0.9
+
+Prints markdown tables headed by the machine (cores, torch threads, torch version, load
+average before/after) and the command line. On a shared machine pass ``--threads 1``: with
+more threads than free cores every parallel kernel waits for a descheduled thread, and the
+noise swamps a few-percent difference (docs/benchmarks.md).
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import logging
+import os
+import platform
+import resource
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import torch
+
+try:
+    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
+except ImportError as error:
+    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+SEGFORMER_SOFTEQ = dict(group='SO2', softness=0.95, cutoff='hard', method='auto')
+RESNET_SOFTEQ = dict(group='SO2', softness=0.95, cutoff='hard', method='auto')
+VIT_SOFTEQ = dict(group='SO2', cutoff='hard', method='auto')
+
+
+@dataclass
+class Case:
+    """A model to time: its config, scope, batch and the SoftEq variants to compare."""
+
+    scope: str                      # 'mmseg' | 'mmpretrain'
+    model: Callable[[], dict]       # model config dict
+    batch: int
+    size: int
+    variants: dict = field(default_factory=dict)   # label -> softeq dict
+    description: str = ''
+
+
+# ----------------------------------------------------------------------------- models
+def _package_config(path: str) -> dict:
+    """``model`` of an installed OpenMMLab config, e.g. ``'mmseg::_base_/models/x.py'``."""
+    from mmengine.hub import get_config
+    return copy.deepcopy(get_config(path).model.to_dict())
+
+
+def segformer(variant: str = 'b0', num_classes: int = 150, size: int = 128) -> dict:
+    """mmseg's SegFormer model config (``segformer_mit-b0.py``; B5 widths as in mmseg's
+    ``segformer_mit-b5_*`` configs), SyncBN → BN for one CPU process."""
+    model = _package_config('mmseg::_base_/models/segformer_mit-b0.py')
+    if variant == 'b5':
+        model['backbone'].update(embed_dims=64, num_heads=[1, 2, 5, 8], num_layers=[3, 6, 40, 3])
+        model['decode_head'].update(in_channels=[64, 128, 320, 512])
+    elif variant != 'b0':
+        raise ValueError(f'segformer variant must be b0 or b5, got {variant!r}')
+    model['decode_head'].update(num_classes=num_classes, norm_cfg=dict(type='BN',
+                                                                       requires_grad=True))
+    model['data_preprocessor']['size'] = (size, size)
+    return model
+
+
+def vit_small() -> dict:
+    """mmpretrain ViT-S/16 classifier (``arch='deit-small'``: 384 dims, 12 layers, 6 heads —
+    the ViT-S/16 of DeiT/timm; mmpretrain's ``arch='small'`` is a 768-dim, 8-layer model)."""
+    model = _package_config('mmpretrain::_base_/models/vit-base-p16.py')
+    model['backbone'].update(arch='deit-small', img_size=224, patch_size=16, drop_rate=0.0)
+    model['backbone'].pop('init_cfg', None)
+    model['head'].update(in_channels=384, num_classes=1000)
+    model['head'].pop('init_cfg', None)
+    return model
+
+
+def resnet50() -> dict:
+    """mmpretrain ResNet-50 ImageNet classifier (``_base_/models/resnet50.py``)."""
+    return _package_config('mmpretrain::_base_/models/resnet50.py')
+
+
+def dinov2_base() -> dict:
+    """mmpretrain DINOv2 ViT-B/14 at 518 px (37 x 37 position grid), as mmpretrain's
+    ``configs/dinov2/vit-base-p14_dinov2-pre_headless.py`` with a linear head."""
+    return dict(type='ImageClassifier',
+                backbone=dict(type='VisionTransformer', arch='base', img_size=518,
+                              patch_size=14, layer_scale_init_value=1e-5),
+                neck=None,
+                head=dict(type='LinearClsHead', num_classes=1000, in_channels=768,
+                          loss=dict(type='CrossEntropyLoss')))
+
+
+TRAIN_CASES = {
+    'segformer-b0': Case('mmseg', lambda: segformer('b0', size=128), batch=4, size=128,
+                         variants={
+                             '0.95, k>=4 (paper config)': dict(SEGFORMER_SOFTEQ,
+                                                               min_kernel_size=4),
+                             '0.95, k>=2 (every k>1 conv)': dict(SEGFORMER_SOFTEQ,
+                                                                 min_kernel_size=2)},
+                         description='mmseg EncoderDecoder MiT-B0 + SegformerHead (150 cls)'),
+    'vit-s16': Case('mmpretrain', vit_small, batch=8, size=224, variants={
+        'patch 1.0 / pos 0.9 (paper ViT)': dict(VIT_SOFTEQ, softness=dict(patch_embed=1.0,
+                                                                          pos_embed=0.9)),
+        'patch 0.95 / pos 0.9': dict(VIT_SOFTEQ, softness=dict(patch_embed=0.95,
+                                                               pos_embed=0.9))},
+        description='mmpretrain ImageClassifier ViT deit-small p16 + VisionTransformerClsHead'),
+    'resnet50': Case('mmpretrain', resnet50, batch=8, size=224, variants={
+        '0.95, k>=2 (7x7 + every 3x3)': dict(RESNET_SOFTEQ, min_kernel_size=2),
+        '0.95, k>=4 (paper config: 7x7 stem)': dict(RESNET_SOFTEQ, min_kernel_size=4)},
+        description='mmpretrain ImageClassifier ResNet-50 + GAP + LinearClsHead'),
+}
+
+INJECT_CASES = {
+    'dinov2-b14': ('mmpretrain', dinov2_base,
+                   dict(group='SO2', softness=dict(patch_embed=0.95, pos_embed=1.0))),
+    'dinov2-b14-pos0.9': ('mmpretrain', dinov2_base,
+                          dict(group='SO2', softness=dict(patch_embed=0.95, pos_embed=0.9))),
+    'segformer-b5': ('mmseg', lambda: segformer('b5', size=512),
+                     dict(SEGFORMER_SOFTEQ, min_kernel_size=4)),
+    'segformer-b5-k2': ('mmseg', lambda: segformer('b5', size=512),
+                        dict(SEGFORMER_SOFTEQ, min_kernel_size=2)),
+}
+
+
+def build(scope: str, model_cfg: dict, seed: int = 0) -> torch.nn.Module:
+    """Build and randomly initialise ``model_cfg`` (mmengine's init log silenced)."""
+    from mmengine.logging import MMLogger
+    from mmengine.registry import MODELS, init_default_scope
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        init_default_scope(scope)
+        torch.manual_seed(seed)
+        model = MODELS.build(model_cfg)
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+    return model
+
+
+def make_batch(model: torch.nn.Module, scope: str, batch: int, size: int,
+               num_classes: int = 150) -> dict:
+    """A pre-processed random batch (``inputs`` and ``data_samples``) for ``model``."""
+    generator = torch.Generator().manual_seed(0)
+    images = [torch.randint(0, 256, (3, size, size), generator=generator, dtype=torch.uint8)
+              for _ in range(batch)]
+    if scope == 'mmseg':
+        from mmengine.structures import PixelData
+        from mmseg.structures import SegDataSample
+        samples = []
+        for _ in range(batch):
+            sample = SegDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
+                                                 pad_shape=(size, size)))
+            labels = torch.randint(0, num_classes, (1, size, size), generator=generator)
+            sample.gt_sem_seg = PixelData(data=labels)
+            samples.append(sample)
+    else:
+        from mmpretrain.structures import DataSample
+        samples = [DataSample().set_gt_label(int(torch.randint(0, 1000, (1, ),
+                                                                generator=generator)))
+                   for _ in range(batch)]
+    return model.data_preprocessor(dict(inputs=images, data_samples=samples), training=True)
+
+
+# ----------------------------------------------------------------------------- timing
+def interleaved(functions: dict, rounds: int, warmup: int) -> dict:
+    """Run each function ``warmup`` times, then ``rounds`` times in rotating order.
+
+    Returns ``{name: {'wall': [s, ...], 'cpu': [s, ...]}}`` (one entry per round).
+    """
+    names = list(functions)
+    for _ in range(warmup):
+        for name in names:
+            functions[name]()
+    times = {name: dict(wall=[], cpu=[]) for name in names}
+    for index in range(rounds):
+        shift = index % len(names)
+        order = names[shift:] + names[:shift]
+        if (index // len(names)) % 2:
+            order = order[::-1]
+        for name in order:
+            wall, cpu = time.perf_counter(), time.process_time()
+            functions[name]()
+            times[name]['cpu'].append(time.process_time() - cpu)
+            times[name]['wall'].append(time.perf_counter() - wall)
+    return times
+
+
+def summarise(times: dict, base: str) -> list[dict]:
+    """Medians and ratios to ``base`` (ratio of medians; median of per-round ratios)."""
+    rows = []
+    for name, measured in times.items():
+        row = dict(name=name, wall=statistics.median(measured['wall']),
+                   cpu=statistics.median(measured['cpu']))
+        row['ratio'] = row['wall'] / statistics.median(times[base]['wall'])
+        row['cpu_ratio'] = row['cpu'] / statistics.median(times[base]['cpu'])
+        per_round = [a / b for a, b in zip(measured['wall'], times[base]['wall'])]
+        row['round_ratio'] = statistics.median(per_round)
+        quartiles = statistics.quantiles(per_round, n=4) if len(per_round) > 1 else [1, 1, 1]
+        row['iqr'] = (quartiles[0], quartiles[2])
+        rows.append(row)
+    return rows
+
+
+def print_rows(title: str, rows: list[dict], extra: Optional[dict] = None) -> None:
+    extra = extra or {}
+    print(f'\n{title}\n')
+    print('| variant | wall median [s] | SoftEq/Base (medians) | per-round ratio median '
+          '[IQR] | CPU median [s] | CPU ratio |' + (' projected |' if extra else ''))
+    print('|---|---|---|---|---|---|' + ('---|' if extra else ''))
+    for row in rows:
+        low, high = row['iqr']
+        line = (f"| {row['name']} | {row['wall']:.4f} | {row['ratio']:.3f} | "
+                f"{row['round_ratio']:.3f} [{low:.3f}, {high:.3f}] | {row['cpu']:.4f} | "
+                f"{row['cpu_ratio']:.3f} |")
+        if extra:
+            line += f" {extra.get(row['name'], '-')} |"
+        print(line)
+    sys.stdout.flush()
+
+
+# ----------------------------------------------------------------------------- parts
+def softeq_models(case: Case, base: torch.nn.Module) -> dict:
+    from mmsofteq.nn import inject_soft_equivariance
+    models = {}
+    for label, softeq in case.variants.items():
+        model = copy.deepcopy(base)
+        report = inject_soft_equivariance(model, softeq, log=False)
+        models[label] = (model, report.num_projected)
+    return models
+
+
+def projection_cost(model: torch.nn.Module, repeats: int) -> float:
+    """Median CPU seconds of computing every projected ``P·θ`` and back-propagating into
+    ``θ`` (the only work SoftEq adds to a training step), measured on its own."""
+    from mmsofteq.nn import projected_parameters
+
+    owners = [(module, name) for _, module, name in projected_parameters(model)]
+    upstream = [torch.randn_like(module._parameters[name]) for module, name in owners]
+    times = []
+    for index in range(repeats + 2):
+        start = time.process_time()
+        total = sum((getattr(module, name) * grad).sum()
+                    for (module, name), grad in zip(owners, upstream))
+        total.backward()
+        if index >= 2:
+            times.append(time.process_time() - start)
+    model.zero_grad(set_to_none=True)
+    return statistics.median(times) if times else 0.0
+
+
+def bench_train(name: str, case: Case, steps: int, warmup: int) -> None:
+    base = build(case.scope, case.model())
+    variants = softeq_models(case, base)
+    data = make_batch(base, case.scope, case.batch, case.size)
+
+    def step_fn(model: torch.nn.Module) -> Callable[[], None]:
+        model.train()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, weight_decay=0.01)
+
+        def step() -> None:
+            losses = model(**data, mode='loss')
+            loss, _ = model.parse_losses(losses)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        return step
+
+    functions = {'Base': step_fn(base)}
+    functions.update({f'SoftEq {label}': step_fn(model) for label, (model, _) in
+                      variants.items()})
+    times = interleaved(functions, rounds=steps, warmup=warmup)
+    base_cpu = statistics.median(times['Base']['cpu'])
+    projected = {}
+    for label, (model, count) in variants.items():
+        cost = projection_cost(model, steps)
+        projected[f'SoftEq {label}'] = (f'{count}; P·θ fwd+bwd alone {1e3 * cost:.1f} ms CPU '
+                                        f'= {100 * cost / base_cpu:.2f}% of a Base step')
+    print_rows(f'### Training step: {name} ({case.description}), batch {case.batch} x 3 x '
+               f'{case.size} x {case.size}, {steps} timed steps each after {warmup} warm-up',
+               summarise(times, 'Base'), projected)
+
+
+def bench_export(name: str, case: Case, steps: int, warmup: int) -> None:
+    """Base vs exported plain model vs (not exported) SoftEq, for the case's variant with the
+    most projected tensors."""
+    from mmsofteq.nn import effective_state_dict
+
+    base = build(case.scope, case.model())
+    variants = softeq_models(case, base)
+    label, (softeq, count) = max(variants.items(), key=lambda item: item[1][1])
+    data = make_batch(base, case.scope, case.batch, case.size)
+
+    def infer_fn(model: torch.nn.Module) -> Callable[[], torch.Tensor]:
+        model.eval()
+
+        @torch.no_grad()
+        def infer():
+            return model(data['inputs'], mode='tensor')
+        return infer
+
+    exported = build(case.scope, case.model(), seed=1)    # other weights, all overwritten
+    exported.load_state_dict(effective_state_dict(softeq), strict=True)
+    difference = (infer_fn(softeq)() - infer_fn(exported)()).abs().max().item()
+    functions = {'Base': infer_fn(base), 'exported (plain Base class)': infer_fn(exported),
+                 'SoftEq, not exported': infer_fn(softeq)}
+    extra = {'exported (plain Base class)': f'{count}; max abs diff to SoftEq {difference:.1e}',
+             'SoftEq, not exported': str(count)}
+    times = interleaved(functions, rounds=steps, warmup=warmup)
+    print_rows(f'### Inference: {name}, SoftEq {label}, batch {case.batch} x 3 x {case.size} x '
+               f'{case.size}, {steps} timed forwards each after {warmup} warm-up',
+               summarise(times, 'Base'), extra)
+
+
+def _status_kib(field_name: str) -> int:
+    """A ``/proc/self/status`` field in KiB (``VmRSS``: now; ``VmHWM``: peak of this image)."""
+    with open('/proc/self/status', encoding='ascii') as status:
+        for line in status:
+            if line.startswith(field_name + ':'):
+                return int(line.split()[1])
+    return -1
+
+
+def _peaks() -> tuple[int, int]:
+    """``(VmHWM, ru_maxrss)`` in KiB. ``ru_maxrss`` lives in the signal struct, which Linux
+    keeps across ``exec``: a worker spawned (vfork + exec) by a large parent starts with the
+    parent's peak, so ``VmHWM`` (the peak of this process image) is the number reported."""
+    return _status_kib('VmHWM'), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def inject_worker(name: str) -> dict:
+    """Build the case's model, inject, and measure (runs in a fresh subprocess)."""
+    import mmsofteq  # noqa: F401  (registers; imports OpenMMLab)
+    from mmsofteq.nn import inject_soft_equivariance
+
+    scope, model_cfg, softeq = INJECT_CASES[name]
+    peak_start, maxrss_start = _peaks()
+    start = time.perf_counter()
+    model = build(scope, model_cfg())
+    build_s = time.perf_counter() - start
+    peak_built, maxrss_built = _peaks()
+    rss_built = _status_kib('VmRSS')
+    start = time.perf_counter()
+    report = inject_soft_equivariance(model, softeq, log=False)
+    inject_s = time.perf_counter() - start
+    peak_injected, maxrss_injected = _peaks()
+    rss_injected = _status_kib('VmRSS')
+    params = sum(p.numel() for p in model.parameters())
+    buffers = sum(b.numel() * b.element_size() for n, b in model.named_buffers()
+                  if 'softeq_projector_' in n)
+    grids = sorted({entry.grid_size for entry in report.projected if not entry.identity})
+    return dict(name=name, params_m=params / 1e6, build_s=build_s, inject_s=inject_s,
+                peak_start_mib=peak_start / 1024, peak_built_mib=peak_built / 1024,
+                peak_injected_mib=peak_injected / 1024, rss_built_mib=rss_built / 1024,
+                rss_injected_mib=rss_injected / 1024, maxrss_start_mib=maxrss_start / 1024,
+                maxrss_built_mib=maxrss_built / 1024,
+                maxrss_injected_mib=maxrss_injected / 1024, projected=report.num_projected,
+                projector_buffers_mib=buffers / 2**20, grids=grids, softeq=str(softeq))
+
+
+def bench_inject(names: list[str]) -> None:
+    print('\n### Injection into large backbones (one fresh process per case)\n')
+    print('| case | params [M] | build [s] | inject [s] | peak RSS after imports / build / '
+          'inject [MiB] | peak increase by inject [MiB] | RSS increase by inject [MiB] | '
+          'ru_maxrss after build / inject [MiB] | projected tensors (grid sizes) | '
+          'projector buffers [MiB] | softeq |')
+    print('|---|---|---|---|---|---|---|---|---|---|---|')
+    for name in names:
+        result = subprocess.run([sys.executable, os.path.abspath(__file__), '--inject-worker',
+                                 name], capture_output=True, text=True, cwd=REPO)
+        if result.returncode != 0:
+            print(f'| {name} | failed: {result.stderr.strip().splitlines()[-1]} |')
+            continue
+        row = json.loads(result.stdout.strip().splitlines()[-1])
+        print(f"| {name} | {row['params_m']:.1f} | {row['build_s']:.2f} | "
+              f"{row['inject_s']:.2f} | {row['peak_start_mib']:.0f} / "
+              f"{row['peak_built_mib']:.0f} / {row['peak_injected_mib']:.0f} | "
+              f"{row['peak_injected_mib'] - row['peak_built_mib']:.0f} | "
+              f"{row['rss_injected_mib'] - row['rss_built_mib']:.0f} | "
+              f"{row['maxrss_built_mib']:.0f} / {row['maxrss_injected_mib']:.0f} | "
+              f"{row['projected']} ({', '.join(map(str, row['grids']))}) | "
+              f"{row['projector_buffers_mib']:.2f} | `{row['softeq']}` |")
+        sys.stdout.flush()
+
+
+# ----------------------------------------------------------------------------- main
+def machine() -> str:
+    load = os.getloadavg()
+    return (f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch '
+            f'{torch.__version__}, torch threads {torch.get_num_threads()}, python '
+            f'{platform.python_version()}, load average {load[0]:.2f} / {load[1]:.2f} / '
+            f'{load[2]:.2f} (1/5/15 min)')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--parts', nargs='+', choices=['train', 'export', 'inject'],
+                        default=['train', 'export', 'inject'])
+    parser.add_argument('--cases', nargs='+', choices=list(TRAIN_CASES),
+                        default=list(TRAIN_CASES), help='models for train/export')
+    parser.add_argument('--inject-cases', nargs='+', choices=list(INJECT_CASES),
+                        default=list(INJECT_CASES))
+    parser.add_argument('--steps', type=int, default=15, help='timed steps per model')
+    parser.add_argument('--warmup', type=int, default=3, help='untimed steps per model')
+    parser.add_argument('--infer-steps', type=int, default=15, help='timed forwards per model')
+    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    parser.add_argument('--inject-worker', help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.inject_worker:
+        print(json.dumps(inject_worker(args.inject_worker)))
+        return
+    import mmsofteq  # noqa: F401
+
+    command = 'python tools/benchmarks/benchmark_training.py ' + ' '.join(
+        shlex.quote(arg) for arg in (sys.argv[1:] if argv is None else argv))
+    print(f'`{command.strip()}`\n\nmachine at start: {machine()}')
+    if 'train' in args.parts:
+        for name in args.cases:
+            bench_train(name, TRAIN_CASES[name], args.steps, args.warmup)
+    if 'export' in args.parts:
+        for name in args.cases:
+            bench_export(name, TRAIN_CASES[name], args.infer_steps, args.warmup)
+    if 'inject' in args.parts:
+        bench_inject(args.inject_cases)
+    print(f'\nmachine at end: {machine()}')
+
+
+if __name__ == '__main__':
+    main()

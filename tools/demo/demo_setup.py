@@ -1,0 +1,139 @@
+"""The embedded demo (``tools/demo/run_demo.py``, ``make demo``): pieces that act on a demo
+config and a finished ``Runner``.
+
+* :data:`DEMO_TASKS`: the two demos (SegFormer-B0 segmentation on ``data/demo_voc``,
+  ResNet-18 classification on ``data/demo_digits_cls``), their configs and how to make
+  their data with ``tools/dataset_converters/demo_digits.py``.
+* :func:`set_data_root`, :func:`rescale_schedule`: config edits made before the ``Runner``
+  is built (where the data are, a shorter/longer schedule with the same shape).
+* :class:`MetricsRecorder`: a hook keeping the metrics of the last validation.
+* :func:`latest_log`: where the run wrote its log.
+"""
+from __future__ import annotations
+
+import math
+import os.path as osp
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+from mmengine.hooks import Hook
+
+DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+@dataclass(frozen=True)
+class DemoTask:
+    """One demo: its config (relative to the repository root), default data folder, the
+    options of ``tools/dataset_converters/demo_digits.py`` that write its data set, and the
+    schedule unit its ``train_cfg`` counts in."""
+    name: str
+    config: str
+    data_root: str
+    converter_options: Dict[str, str]  # 'root' | 'num_train' | 'num_val' -> option
+    schedule_unit: str  # 'iters' | 'epochs'
+
+    def converter_args(self, data_root: str, num_train: Optional[int] = None,
+                       num_val: Optional[int] = None) -> List[str]:
+        """Arguments of the converter that write this demo's data to ``data_root``."""
+        args = ['--task', self.name, self.converter_options['root'], data_root, '--quiet']
+        for key, value in (('num_train', num_train), ('num_val', num_val)):
+            if value is not None:
+                args += [self.converter_options[key], str(value)]
+        return args
+
+
+DEMO_TASKS: Dict[str, DemoTask] = {
+    'seg': DemoTask('seg', 'configs/demo/segformer_softeq_demo.py', 'data/demo_voc',
+                    dict(root='--out', num_train='--num-train', num_val='--num-val'),
+                    'iters'),
+    'cls': DemoTask('cls', 'configs/demo/resnet_softeq_digits_cls.py', 'data/demo_digits_cls',
+                    dict(root='--cls-out', num_train='--cls-num-train',
+                         num_val='--cls-num-val'), 'epochs'),
+}
+
+
+def set_data_root(cfg, data_root: str) -> int:
+    """Point every train/val/test dataset of ``cfg`` at ``data_root`` (in place); returns how
+    many datasets were changed.
+
+    Raises:
+        ValueError: no dataloader of ``cfg`` has a dataset with a ``data_root`` key.
+    """
+    changed = 0
+    for key in DATALOADERS:
+        dataset = (cfg.get(key) or {}).get('dataset')
+        if isinstance(dataset, dict) and 'data_root' in dataset:
+            dataset['data_root'] = data_root
+            changed += 1
+    if not changed:
+        raise ValueError('the config has no train/val/test dataset with a data_root to set')
+    return changed
+
+
+def _scale(value: float, ratio: float) -> int:
+    return int(math.floor(value * ratio + 0.5))
+
+
+def rescale_schedule(cfg, length: int) -> None:
+    """Make ``cfg`` train for ``length`` iterations (iteration-based ``train_cfg``) or epochs
+    (epoch-based), validating and saving a checkpoint once, at the end (in place).
+
+    The param schedulers keep their shape: ``begin``/``end`` (and ``T_max`` when it spans
+    ``end - begin``) are scaled by ``length / old_length`` and rounded, keeping every
+    scheduler at least one step long.
+
+    Raises:
+        ValueError: ``length < 1``, or ``train_cfg`` has neither ``max_iters`` nor
+            ``max_epochs``.
+    """
+    if length < 1:
+        raise ValueError(f'the schedule length must be >= 1, got {length}')
+    train_cfg = cfg.train_cfg
+    key = 'max_iters' if 'max_iters' in train_cfg else 'max_epochs'
+    if key not in train_cfg:
+        raise ValueError('train_cfg has neither max_iters nor max_epochs')
+    old = int(train_cfg[key])
+    ratio = length / old
+    train_cfg[key] = length
+    train_cfg['val_interval'] = length
+    checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if checkpoint is not None:
+        checkpoint['interval'] = length
+    schedulers = cfg.get('param_scheduler') or []
+    for scheduler in [schedulers] if isinstance(schedulers, dict) else schedulers:
+        begin = scheduler.get('begin', 0)
+        end = scheduler.get('end', old)
+        new_begin = min(length - 1, _scale(begin, ratio))
+        new_end = max(new_begin + 1, min(length, _scale(min(end, old), ratio)))
+        if 'T_max' in scheduler:
+            spans = scheduler['T_max'] == end - begin
+            scheduler['T_max'] = new_end - new_begin if spans else max(
+                1, _scale(scheduler['T_max'], ratio))
+        scheduler['begin'], scheduler['end'] = new_begin, new_end
+
+
+def schedule_length(cfg) -> int:
+    """``train_cfg.max_iters`` or ``train_cfg.max_epochs``."""
+    train_cfg = cfg.train_cfg
+    return int(train_cfg['max_iters'] if 'max_iters' in train_cfg else train_cfg['max_epochs'])
+
+
+class MetricsRecorder(Hook):
+    """Keeps the metrics dict of the last validation (``after_val_epoch``) in ``metrics``.
+
+    Register it on a built runner: ``runner.register_hook(recorder, 'LOWEST')``.
+    """
+
+    priority = 'LOWEST'
+
+    def __init__(self) -> None:
+        self.metrics: Optional[Dict[str, float]] = None
+
+    def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
+        if metrics is not None:
+            self.metrics = dict(metrics)
+
+
+def latest_log(runner) -> str:
+    """The text log of this run (``<work_dir>/<timestamp>/<timestamp>.log``)."""
+    return osp.join(runner.log_dir, f'{runner.timestamp}.log')
