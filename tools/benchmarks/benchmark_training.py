@@ -11,10 +11,10 @@ does not depend on the values):
   ``--warmup`` untimed steps each. Reported: median wall and process-CPU seconds per step and
   the ratio of the medians SoftEq / Base, plus the median of the per-round ratios.
 * ``export``: inference (``mode='tensor'``, ``no_grad``, eval mode) of the Base model, of the
-  SoftEq model, and of a plain Base-architecture model loaded with
-  ``mmsofteq.nn.effective_state_dict`` of the SoftEq model (what ``tools/export_checkpoint.py``
-  writes); interleaved the same way. The exported model must reproduce the SoftEq outputs
-  (max abs difference printed).
+  SoftEq model (not exported: ``P·θ`` cached in eval mode), and of a copy of it passed through
+  ``mmsofteq.nn.export_model`` (what ``tools/export_checkpoint.py`` saves); interleaved the
+  same way. The exported model must reproduce the SoftEq outputs (max abs difference
+  printed).
 * ``inject``: peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss``) and wall time of building a
   large backbone and of injecting into it, one fresh subprocess per case (so the projector
   cache is cold and each peak is that case's own).
@@ -48,11 +48,6 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import torch
-
-try:
-    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
-except ImportError as error:
-    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -317,7 +312,7 @@ def bench_train(name: str, case: Case, steps: int, warmup: int) -> None:
 def bench_export(name: str, case: Case, steps: int, warmup: int) -> None:
     """Base vs exported plain model vs (not exported) SoftEq, for the case's variant with the
     most projected tensors."""
-    from mmsofteq.nn import effective_state_dict
+    from mmsofteq.nn import export_model
 
     base = build(case.scope, case.model())
     variants = softeq_models(case, base)
@@ -332,12 +327,11 @@ def bench_export(name: str, case: Case, steps: int, warmup: int) -> None:
             return model(data['inputs'], mode='tensor')
         return infer
 
-    exported = build(case.scope, case.model(), seed=1)    # other weights, all overwritten
-    exported.load_state_dict(effective_state_dict(softeq), strict=True)
+    exported = export_model(copy.deepcopy(softeq))
     difference = (infer_fn(softeq)() - infer_fn(exported)()).abs().max().item()
-    functions = {'Base': infer_fn(base), 'exported (plain Base class)': infer_fn(exported),
+    functions = {'Base': infer_fn(base), 'exported (export_model)': infer_fn(exported),
                  'SoftEq, not exported': infer_fn(softeq)}
-    extra = {'exported (plain Base class)': f'{count}; max abs diff to SoftEq {difference:.1e}',
+    extra = {'exported (export_model)': f'{count}; max abs diff to SoftEq {difference:.1e}',
              'SoftEq, not exported': str(count)}
     times = interleaved(functions, rounds=steps, warmup=warmup)
     print_rows(f'### Inference: {name}, SoftEq {label}, batch {case.batch} x 3 x {case.size} x '
