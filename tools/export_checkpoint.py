@@ -19,10 +19,6 @@ from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from mmengine.runner.checkpoint import weights_to_cpu
 
-try:
-    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
-except ImportError as error:
-    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
 from mmsofteq.apis import add_config_arguments, build_model_from_config, load_config, plain_config
 from mmsofteq.nn import export_model, softeq_config, softeq_report
 

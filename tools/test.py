@@ -8,8 +8,6 @@ rotated evaluation, ``mmsofteq.apis.apply_angle_override``) and CPU-only runs
     bash tools/dist_test.sh CONFIG CHECKPOINT 2 [--out DIR] ...
 """
 import argparse
-import os
-import os.path as osp
 
 from mmengine.runner import Runner
 
@@ -17,7 +15,8 @@ try:
     import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
 except ImportError as error:
     raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
-from mmsofteq.apis import add_config_arguments, apply_angle_override, load_config
+from mmsofteq.apis import (add_config_arguments, add_launcher_arguments, apply_angle_override,
+                           export_local_rank, runner_config)
 from mmsofteq.utils import prepare_runtime, shutdown_distributed
 
 
@@ -41,11 +40,6 @@ def parse_args(argv=None):
         'to the work_dir/timestamp/show_dir')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
     add_config_arguments(parser)
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
     parser.add_argument('--tta', action='store_true', help='Test time augmentation')
     parser.add_argument(
         '--angles',
@@ -53,11 +47,9 @@ def parse_args(argv=None):
         default=None,
         help='rotation angles of the rotated evaluation: uniform:LOW,HIGH | list:A,B,... | cN, '
         'optionally @SEED (mmsofteq.apis.apply_angle_override)')
-    # torch.distributed.launch passes --local-rank, older versions --local_rank.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launcher_arguments(parser)
     args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    export_local_rank(args)
     return args, parser
 
 
@@ -82,15 +74,7 @@ def trigger_visualization_hook(cfg, args):
 
 def build_cfg(args, parser):
     """The config that ``main`` tests with (everything but the device adaptation)."""
-    cfg = load_config(args.config, args.cfg_options)
-    cfg.launcher = args.launcher
-
-    # work_dir is determined in this priority: CLI > segment in file > filename
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-
+    cfg = runner_config(args)
     cfg.load_from = args.checkpoint
 
     if args.show or args.show_dir:

@@ -7,8 +7,6 @@
 """
 import argparse
 import logging
-import os
-import os.path as osp
 
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
@@ -18,7 +16,8 @@ try:
     import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
 except ImportError as error:
     raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
-from mmsofteq.apis import add_config_arguments, load_config
+from mmsofteq.apis import (add_config_arguments, add_launcher_arguments, export_local_rank,
+                           runner_config)
 from mmsofteq.utils import cuda_is_usable, prepare_runtime, shutdown_distributed
 
 
@@ -31,25 +30,15 @@ def parse_args(argv=None):
     parser.add_argument('--amp', action='store_true', default=False,
                         help='enable automatic-mixed-precision training (needs a CUDA device)')
     add_config_arguments(parser)
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    # torch.distributed.launch passes --local-rank, older versions --local_rank.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launcher_arguments(parser)
     args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    export_local_rank(args)
     return args, parser
 
 
 def build_cfg(args, parser):
     """The config that ``main`` trains with (everything but the device adaptation)."""
-    cfg = load_config(args.config, args.cfg_options)
-    cfg.launcher = args.launcher
-    # work_dir is determined in this priority: CLI > segment in file > filename
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = runner_config(args)
     if args.amp:
         if not cuda_is_usable():
             parser.error("--amp needs a CUDA device: mmengine's AmpOptimWrapper does not run "

@@ -6,13 +6,15 @@
 * :mod:`.cli`: ``--cfg-options`` and config loading shared by every tool.
 """
 from .angle_override import apply_angle_override
-from .cli import add_config_arguments, load_config, merge_cfg_options
+from .cli import (add_config_arguments, add_launcher_arguments, export_local_rank, load_config,
+                  merge_cfg_options, runner_config)
 from .config import (HOW_TO_ADD_SOFTEQ, SOFTEQ_PLACES, SoftEqPlace, build_model_from_config,
                      find_softeq, is_rotated_loop_config, is_softeq_hook_cfg, is_softeq_model_cfg,
                      plain_config, plain_model_config, quiet_logging, softeq_of_config, with_softeq)
 
 __all__ = [
-    'apply_angle_override', 'add_config_arguments', 'load_config', 'merge_cfg_options',
+    'apply_angle_override', 'add_config_arguments', 'add_launcher_arguments',
+    'export_local_rank', 'load_config', 'merge_cfg_options', 'runner_config',
     'HOW_TO_ADD_SOFTEQ', 'SOFTEQ_PLACES', 'SoftEqPlace', 'build_model_from_config',
     'find_softeq', 'is_rotated_loop_config', 'is_softeq_hook_cfg', 'is_softeq_model_cfg',
     'plain_config', 'plain_model_config', 'quiet_logging', 'softeq_of_config', 'with_softeq'

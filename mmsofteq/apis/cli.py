@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
+import os.path as osp
 from typing import Optional
 
 from mmengine.config import Config, DictAction
@@ -24,6 +26,32 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, key=value (mmengine DictAction; lists as '
         'key="[a,b]"); softeq.<key>=... changes the soft equivariance in use')
+
+
+def add_launcher_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--launcher`` and ``--local-rank`` (as mmseg's ``train.py``/``test.py``)."""
+    from ..utils.distributed import LAUNCHERS
+    parser.add_argument('--launcher', choices=LAUNCHERS, default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank, older versions --local_rank.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def export_local_rank(args: argparse.Namespace) -> None:
+    """Set ``LOCAL_RANK`` from ``--local-rank`` unless a launcher already did (as mmseg)."""
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+
+
+def runner_config(args: argparse.Namespace) -> Config:
+    """The config ``tools/train.py`` / ``test.py`` start from: ``args.config`` with
+    ``args.cfg_options`` merged, ``launcher`` set, and ``work_dir`` from ``--work-dir``, else
+    the config's, else ``./work_dirs/<config name>`` (mmseg's priority)."""
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    return cfg
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:

@@ -24,10 +24,6 @@ import subprocess
 import sys
 import time
 
-try:
-    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
-except ImportError as error:
-    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
 # Siblings in tools/demo/ (the script's folder is on sys.path when it runs).
 from demo_setup import (DEMO_TASKS, MetricsRecorder, latest_log, rescale_schedule, schedule_length,
                         set_data_root)

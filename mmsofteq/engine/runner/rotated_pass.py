@@ -30,37 +30,56 @@ from .angles import AngleSampler
 TASKS = ('auto', 'segmentation', 'classification')
 
 
-class SegmentationRotation:
+class _TaskRotation:
+    """What differs between tasks in the rotated pass: the output field holding the model's
+    scores (``scores_field``, with ``scores_hint`` in the error), the frame whose geometry
+    defines the rotation of an image (:meth:`frame`), and what is written back
+    (:meth:`attach`)."""
+
+    name: str
+    scores_field: str
+    scores_hint: str
+
+    def check_logits(self, samples: Sequence[BaseDataElement], which: str) -> None:
+        for sample in samples:
+            if self.scores_field not in sample:
+                raise ValueError(
+                    f'rotated evaluation needs the {self.name} scores, but the {which} model '
+                    f"output has no '{self.scores_field}' (fields: {sorted(sample.keys())}); "
+                    f'use {self.scores_hint}')
+
+    def frame(self, sample: BaseDataElement, output: BaseDataElement):
+        """``(H, W)`` of the frame the rotation is defined in (``None``: the image's own)."""
+        return None
+
+    def rotate_inputs(self, inputs: torch.Tensor, samples: Sequence[BaseDataElement],
+                      outputs: Sequence[BaseDataElement], angles: Sequence[float]) -> torch.Tensor:
+        """Each image's content region of ``inputs`` rotated by its angle in its frame."""
+        rotated = inputs.clone()
+        for i, (sample, output, angle) in enumerate(zip(samples, outputs, angles)):
+            frame = self.frame(sample, output)
+            top, bottom, left, right = content_region(sample.metainfo, inputs.shape[-2:])
+            rotated[i, :, top:bottom, left:right] = rotate_field(
+                inputs[i, :, top:bottom, left:right], angle, frame, mode='bilinear')
+        return rotated
+
+
+class SegmentationRotation(_TaskRotation):
     """Rotation of mmseg inputs/outputs; the frame is the label map (``seg_logits``)."""
 
     name = 'segmentation'
+    scores_field = 'seg_logits'
+    scores_hint = 'an mmseg segmentor whose predict() returns SegDataSample.seg_logits'
 
     def __init__(self, ignore_index: int) -> None:
         self.ignore_index = ignore_index
 
-    @staticmethod
-    def check_logits(samples: Sequence[BaseDataElement], which: str) -> None:
-        for sample in samples:
-            if 'seg_logits' not in sample:
-                raise ValueError(
-                    f'rotated evaluation needs segmentation logits, but the {which} model '
-                    f"output has no 'seg_logits' (fields: {sorted(sample.keys())}); use an "
-                    "mmseg segmentor whose predict() returns SegDataSample.seg_logits")
-
-    @staticmethod
-    def rotate_inputs(inputs: torch.Tensor, samples: Sequence[BaseDataElement],
-                      outputs: Sequence[BaseDataElement], angles: Sequence[float]) -> torch.Tensor:
-        rotated = inputs.clone()
-        for i, (sample, output, angle) in enumerate(zip(samples, outputs, angles)):
-            if sample.metainfo.get('flip', False):
-                raise NotImplementedError(
-                    'rotated evaluation of flipped test images (flip=True metainfo, e.g. '
-                    'test-time augmentation) is not supported')
-            top, bottom, left, right = content_region(sample.metainfo, inputs.shape[-2:])
-            frame = tuple(output.seg_logits.shape[-2:])
-            rotated[i, :, top:bottom, left:right] = rotate_field(
-                inputs[i, :, top:bottom, left:right], angle, frame, mode='bilinear')
-        return rotated
+    def frame(self, sample: BaseDataElement, output: BaseDataElement):
+        if sample.metainfo.get('flip', False):
+            raise NotImplementedError(
+                'rotated evaluation of flipped test images (flip=True metainfo, e.g. '
+                'test-time augmentation) is not supported')
+        return tuple(output.seg_logits.shape[-2:])
 
     def attach(self, output: BaseDataElement, rotated: BaseDataElement, angle: float) -> None:
         clean_logits = output.seg_logits.data
@@ -89,32 +108,15 @@ class SegmentationRotation:
         output.set_data(new_fields)
 
 
-class ClassificationRotation:
+class ClassificationRotation(_TaskRotation):
     """Rotation of mmpretrain inputs/outputs; the frame is the image content itself."""
 
     name = 'classification'
+    scores_field = 'pred_score'
+    scores_hint = ('an mmpretrain classifier whose head sets DataSample.pred_score (softmax of '
+                   'the logits)')
 
-    @staticmethod
-    def check_logits(samples: Sequence[BaseDataElement], which: str) -> None:
-        for sample in samples:
-            if 'pred_score' not in sample:
-                raise ValueError(
-                    f'rotated evaluation needs class scores, but the {which} model output has '
-                    f"no 'pred_score' (fields: {sorted(sample.keys())}); use an mmpretrain "
-                    'classifier whose head sets DataSample.pred_score (softmax of the logits)')
-
-    @staticmethod
-    def rotate_inputs(inputs: torch.Tensor, samples: Sequence[BaseDataElement],
-                      outputs: Sequence[BaseDataElement], angles: Sequence[float]) -> torch.Tensor:
-        rotated = inputs.clone()
-        for i, (sample, angle) in enumerate(zip(samples, angles)):
-            top, bottom, left, right = content_region(sample.metainfo, inputs.shape[-2:])
-            rotated[i, :, top:bottom, left:right] = rotate_field(
-                inputs[i, :, top:bottom, left:right], angle, mode='bilinear')
-        return rotated
-
-    @staticmethod
-    def attach(output: BaseDataElement, rotated: BaseDataElement, angle: float) -> None:
+    def attach(self, output: BaseDataElement, rotated: BaseDataElement, angle: float) -> None:
         output.set_field(rotated.pred_score, fields.ROTATED_PRED_SCORE)
         if 'pred_label' in rotated:
             output.set_field(rotated.pred_label, fields.ROTATED_PRED_LABEL)
