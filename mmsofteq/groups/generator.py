@@ -18,15 +18,19 @@ class Generator:
             * ``kind='lie'``: a Lie-algebra element ``L`` with ``ρ(exp(tL)) = expm(t·L)``
               for a rotation by ``t`` radians. Equivariance error of a layer under a rotation
               by ``t`` is bounded by ``|t|`` times the constraint norm (see ``certificate``).
-            * ``kind='difference'``: the forward difference ``ρ(g) − I`` of a discrete
-              group element ``g`` (a quarter turn, a reflection, ...).
+            * ``kind='difference'``: the forward difference ``(ρ(g) − I) / step`` of a
+              discrete group element ``g`` (a quarter turn, a reflection, ...); ``step`` is 1
+              except for the paper's normalised differences (``step`` = the rotation angle,
+              or π for a reflection).
         kind: ``'lie'`` or ``'difference'``.
         label: human-readable name, e.g. ``'rot90'``, ``'so2'``, ``'flip_x'``.
+        step: the normalisation of a difference generator: ``ρ(g) − I = step · matrix``.
     """
 
     matrix: np.ndarray
     kind: GeneratorKind
     label: str
+    step: float = 1.0
 
     def __post_init__(self) -> None:
         matrix = np.array(self.matrix, dtype=np.float64, copy=True)
@@ -34,6 +38,8 @@ class Generator:
             raise ValueError(f'generator matrix must be square, got shape {matrix.shape}')
         if self.kind not in ('lie', 'difference'):
             raise ValueError(f"kind must be 'lie' or 'difference', got {self.kind!r}")
+        if not float(self.step) > 0:
+            raise ValueError(f'step must be > 0, got {self.step!r}')
         matrix.setflags(write=False)
         object.__setattr__(self, 'matrix', matrix)
 
@@ -42,7 +48,8 @@ class Generator:
         return self.matrix.shape[0]
 
 
-def difference_generator(group_element: np.ndarray, label: str) -> Generator:
-    """Forward difference ``ρ(g) − I`` of a discrete group element ``ρ(g)`` (``N x N``)."""
+def difference_generator(group_element: np.ndarray, label: str, step: float = 1.0) -> Generator:
+    """Forward difference ``(ρ(g) − I) / step`` of a discrete group element ``ρ(g)``
+    (``N x N``)."""
     element = np.asarray(group_element, dtype=np.float64)
-    return Generator(element - np.eye(element.shape[0]), 'difference', label)
+    return Generator((element - np.eye(element.shape[0])) / step, 'difference', label, step)

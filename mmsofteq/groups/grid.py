@@ -18,9 +18,15 @@ Discretisation (documented in ``docs/math.md``):
   ``expm(t·L)`` (orthogonal); on small grids these are coarse, which is why quarter turns use
   the exact permutation.
 * **Reflection** ``x → −x`` is the exact left-right permutation.
+* **The paper's bilinear rotation** (``bilinear_rotation_operator``, REFERENCE §1): column
+  ``p`` is the basis image ``e_p``, circularly padded by ``k // 2`` on every side, resampled
+  under a rotation by the angle (bilinear ``grid_sample``, ``align_corners=False``, zeros
+  outside the padded image) and cropped back to ``k x k``. Exact for quarter turns (a
+  permutation), not orthogonal and not normal otherwise.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -115,6 +121,34 @@ def rotation_operator(grid_shape: int | tuple[int, int], angle: float) -> np.nda
     if abs(turns - round(turns)) < 1e-12:
         return quarter_turn_operator(k, int(round(turns)) % 4)
     return expm(angle * _rotation_generator(k))
+
+
+@lru_cache(maxsize=64)
+def _bilinear_rotation_operator(k: int, angle: float) -> np.ndarray:
+    import torch
+    import torch.nn.functional as F
+
+    pad = k // 2
+    size = k + 2 * pad
+    basis = torch.eye(k * k, dtype=torch.float64).reshape(k * k, 1, k, k)
+    padded = F.pad(basis, (pad, pad, pad, pad), mode='circular') if pad else basis
+    cos, sin = math.cos(angle), math.sin(angle)
+    # Output pixel q samples the input at M q (x right, y down, centre origin): the content
+    # turns counter-clockwise on screen, as mmsofteq.utils.rotate_field and np.rot90.
+    theta = torch.tensor([[cos, -sin, 0.0], [sin, cos, 0.0]], dtype=torch.float64)
+    grid = F.affine_grid(theta.expand(k * k, 2, 3), (k * k, 1, size, size), align_corners=False)
+    rotated = F.grid_sample(padded, grid, mode='bilinear', padding_mode='zeros',
+                            align_corners=False)
+    columns = rotated[:, 0, pad:pad + k, pad:pad + k].reshape(k * k, k * k)  # row p: R e_p
+    operator = columns.T.numpy().copy()
+    operator.setflags(write=False)
+    return operator
+
+
+def bilinear_rotation_operator(grid_shape: int | tuple[int, int], angle: float) -> np.ndarray:
+    """``(N, N)`` float64 operator of the paper's bilinear rotation by ``angle`` radians
+    (module docstring): ``(R f).reshape(k, k)`` is ``f`` rotated counter-clockwise."""
+    return _bilinear_rotation_operator(square_grid_size(grid_shape), float(angle))
 
 
 @lru_cache(maxsize=64)

@@ -13,6 +13,21 @@ name       generators (in this order)                   meaning
 ``SO3``    ``so3_x``, ``so3_y``, ``so3_z`` (Lie)         3-D rotations (vector spaces only)
 =========  ===========================================  ==================================
 
+**Conjugation-closed reflections (invariant projectors on grids).** The stacked Gram
+``Σ_g (ρ(g) − I)(ρ(g) − I)ᵀ`` commutes with every group element ``h`` only when the set of
+``g`` is closed under conjugation (``h g h⁻¹``). One rotation and one flip are not
+(``F R F = R⁻¹``, but ``R F R⁻¹ = R² F`` is another reflection), so ``all_reflections=True``
+adds the flip composed with each exact grid rotation: ``flip_x``, ``rot90∘flip_x``,
+``rot180∘flip_x``, ``rot270∘flip_x`` when the group holds the quarter turn (``O2``, ``Dn``
+with 4 | n), ``flip_x`` and ``rot180∘flip_x`` with the half turn (``Dn`` with 2 | n). The
+invariant projectors of ``O2``/``Dn`` then commute exactly with the grid's exact group
+elements; the equivariant route keeps the plain list (its commuting classes rely on it).
+
+**Discretisations.** ``discretisation='spectral'`` (default) is the above. ``'bilinear'`` is
+the paper's construction (REFERENCE §1) for ``Cn``/``Dn`` on grids: ``(R_n − I)/(2π/n)`` with
+the bilinear rotation operator ``R_n`` (``grid.bilinear_rotation_operator``) and, for ``Dn``,
+``(F − I)/π``; no companions. It is not normal for ``n ≠ 4``.
+
 **Quarter-turn companions (grids only).** A square grid represents the quarter turn exactly but
 any other rotation only approximately. When a ``GridSpace`` is involved (``on_grid=True``),
 ``SO2``/``O2`` add the exact ``rot90`` difference next to the spectral Lie generator, and ``Cn``
@@ -28,15 +43,18 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, Union
+from typing import Literal, Optional, Union
 
 import numpy as np
 
 from .generator import Generator
-from .grid import reflection_operator, rotation_generator, rotation_operator, square_grid_size
+from .grid import (bilinear_rotation_operator, quarter_turn_operator, reflection_operator,
+                   rotation_generator, rotation_operator, square_grid_size)
 from .vector import so2_generator, so3_generator, vector_reflection, vector_rotation
 
 GROUP_NAMES_HELP = "'SO2', 'O2', 'SO3', 'C<n>' or 'D<n>' (n >= 1, e.g. 'C4', 'C8', 'D4')"
+#: How rotations of a grid are discretised (``generator=`` of the projectors and ``softeq``).
+DISCRETISATIONS = ('spectral', 'bilinear')
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,9 @@ class GeneratorSpec:
     angle: float = 0.0
     axis: str = 'z'
     reflection: bool = False
+    turns: int = 0             # reflection: ρ = rot90^turns ∘ flip_x
+    bilinear: bool = False     # the paper's bilinear rotation operator
+    step: float = 1.0          # difference generators: D = (ρ(g) − I) / step
 
 
 @dataclass(frozen=True)
@@ -64,8 +85,20 @@ class Group:
     def continuous(self) -> bool:
         return self.order is None
 
-    def generator_specs(self, on_grid: bool) -> tuple[GeneratorSpec, ...]:
-        """Abstract generators; ``on_grid`` adds the exact quarter/half-turn companions."""
+    def generator_specs(self, on_grid: bool, all_reflections: bool = False,
+                        discretisation: str = 'spectral') -> tuple[GeneratorSpec, ...]:
+        """Abstract generators; ``on_grid`` adds the exact quarter/half-turn companions,
+        ``all_reflections`` the conjugates of the flip (module docstring).
+
+        Raises:
+            ValueError: an unknown ``discretisation``, or ``'bilinear'`` for a group it cannot
+                express (continuous or 3-D groups, ``C1``).
+        """
+        if discretisation not in DISCRETISATIONS:
+            raise ValueError(f'generator must be one of {DISCRETISATIONS}, got '
+                             f'{discretisation!r}')
+        if discretisation == 'bilinear':
+            return self._bilinear_specs()
         specs: list[GeneratorSpec] = []
         if self.three_dimensional:
             specs += [GeneratorSpec(f'so3_{axis}', 'lie', axis=axis) for axis in 'xyz']
@@ -85,17 +118,50 @@ class Group:
                     specs.append(GeneratorSpec('rot180', 'difference', angle=math.pi))
         if self.reflection:
             specs.append(GeneratorSpec('flip_x', 'difference', reflection=True))
+            if all_reflections and on_grid:
+                turns = (1, 2, 3) if self.order is None or self.order % 4 == 0 else (
+                    (2, ) if self.order % 2 == 0 else ())
+                specs += [GeneratorSpec(f'rot{90 * t}∘flip_x', 'difference', reflection=True,
+                                        turns=t) for t in turns]
         return tuple(specs)
 
-    def generators(self, space: 'Space', on_grid: bool | None = None) -> tuple[Generator, ...]:
+    def _bilinear_specs(self) -> tuple[GeneratorSpec, ...]:
+        if self.order is None or self.three_dimensional or self.order < 2:
+            raise ValueError(f"generator='bilinear' is the paper's discretisation of a cyclic "
+                             f"or dihedral group of order n >= 2 ('C<n>' / 'D<n>', e.g. 'C36'); "
+                             f'group {self.name} has no such rotation')
+        angle = 2 * math.pi / self.order
+        specs = [GeneratorSpec(f'bilinear_rot{360 / self.order:g}', 'difference', angle=angle,
+                               bilinear=True, step=angle)]
+        if self.reflection:
+            specs.append(GeneratorSpec('flip_x', 'difference', reflection=True, step=math.pi))
+        return tuple(specs)
+
+    def generators(self, space: 'Space', on_grid: bool | None = None,
+                   all_reflections: bool = False,
+                   discretisation: str = 'spectral') -> tuple[Generator, ...]:
         """The group's generators realised on ``space``.
 
         Lists are aligned across spaces given the same ``on_grid`` (default: whether ``space``
         is a ``GridSpace``); an equivariant map passes ``on_grid`` = "either side is a grid".
+        ``all_reflections`` and ``discretisation``: see :meth:`generator_specs`.
+
+        Raises:
+            ValueError: ``discretisation='bilinear'`` on a space that is not a grid.
         """
         if on_grid is None:
             on_grid = isinstance(space, GridSpace)
-        return _realise(self, space, on_grid)
+        if discretisation == 'bilinear' and not isinstance(space, GridSpace):
+            raise ValueError("generator='bilinear' resamples images: it acts on grids only, "
+                             f'not on {type(space).__name__}')
+        return _realise(self, space, on_grid, all_reflections, discretisation)
+
+    def commutes_with_quarter_turn(self, all_reflections: bool = False) -> bool:
+        """Whether every grid generator (``generators(grid, all_reflections=...)``) commutes
+        with the exact quarter turn: no reflection, or all four reflections of the square."""
+        if not self.reflection:
+            return True
+        return all_reflections and (self.order is None or self.order % 4 == 0)
 
     def __str__(self) -> str:
         return self.name
@@ -183,16 +249,40 @@ def _realise_spec(spec: GeneratorSpec, space: Space) -> np.ndarray:
     if spec.reflection:
         element = (reflection_operator(space.size) if isinstance(space, GridSpace)
                    else vector_reflection(space.dim))
+        if spec.turns:
+            element = quarter_turn_operator(space.size, spec.turns) @ element
+    elif spec.bilinear:
+        element = bilinear_rotation_operator(space.size, spec.angle)
     elif isinstance(space, GridSpace):
         element = rotation_operator(space.size, spec.angle)
     else:
         element = vector_rotation(space.dim, spec.angle, space.axis)
-    return element - np.eye(n)
+    return (element - np.eye(n)) / spec.step
 
 
 @lru_cache(maxsize=256)
-def _realise(group: Group, space: Space, on_grid: bool) -> tuple[Generator, ...]:
-    specs = group.generator_specs(on_grid)
+def _realise(group: Group, space: Space, on_grid: bool, all_reflections: bool = False,
+             discretisation: str = 'spectral') -> tuple[Generator, ...]:
+    specs = group.generator_specs(on_grid, all_reflections, discretisation)
     if not specs:
         return (Generator(np.zeros((space.dim, space.dim)), 'difference', 'identity'),)
-    return tuple(Generator(_realise_spec(spec, space), spec.kind, spec.label) for spec in specs)
+    return tuple(Generator(_realise_spec(spec, space), spec.kind, spec.label, spec.step)
+                 for spec in specs)
+
+
+@lru_cache(maxsize=64)
+def frequency_operator(space: Space) -> Optional[np.ndarray]:
+    """``S = Lᵀ L`` (``N x N``, symmetric PSD) of the space's continuous rotation generator
+    ``L``: its eigenvalues are the squared angular frequencies ``ω²`` of the fields. The
+    secondary key of ``rounding='frequency'``: it commutes with the exact quarter turn, with
+    the flip (``F L F = −L``) and with every rotation ``expm(t L)``. ``None`` on a
+    ``TrivialSpace``."""
+    if isinstance(space, TrivialSpace):
+        return None
+    if isinstance(space, GridSpace):
+        generator = rotation_generator(space.size)
+    else:
+        generator = so2_generator() if space.dim == 2 else so3_generator(space.axis)
+    operator = generator.T @ generator
+    operator.setflags(write=False)
+    return operator

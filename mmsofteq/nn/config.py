@@ -6,8 +6,10 @@ Every key of the user-facing dict, its default and its allowed values::
         group='SO2',          # 'SO2' | 'O2' | 'C<n>' | 'D<n>' (planar groups)
         softness=0.95,        # float in [0, 1], or dict(patch_embed=.., pos_embed=.., conv=..,
                               #                         default=..)
-        cutoff='hard',        # 'hard' | 'smooth' (then decay > 0 is required)
+        cutoff='hard',        # 'hard' | 'smooth' (then decay > 0 is required) | 'smooth_paper'
         decay=None,           # smooth cutoff only: m_i = exp(-(σ_i - τ) / decay) above τ
+        rounding='frequency', # 'frequency' | 'cluster' | 'index' (the paper's rule)
+        generator='spectral', # 'spectral' | 'bilinear' (the paper's discretisation, C<n>/D<n>)
         method='auto',        # 'auto' | 'svd' | 'schur'
         include=[],           # regexes (re.search) on full parameter names: extra Conv2d
                               # weights to project (kind 'conv')
@@ -21,17 +23,18 @@ built, before any model is touched.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Union
 
 from ..groups import GROUP_NAMES_HELP, parse_group
-from ..projection import METHODS, Cutoff
+from ..projection import CUTOFF_KINDS, GENERATORS, METHODS, ROUNDINGS, Cutoff
 from .rules import KINDS, Rule, parse_rules
 
 #: Keys of ``softeq``; anything else is a typo and raises.
-CONFIG_KEYS = ('group', 'softness', 'cutoff', 'decay', 'method', 'include', 'exclude',
-               'min_kernel_size', 'rules')
+CONFIG_KEYS = ('group', 'softness', 'cutoff', 'decay', 'rounding', 'generator', 'method',
+               'include', 'exclude', 'min_kernel_size', 'rules')
 #: Key of a per-kind softness dict that applies to every kind not named explicitly.
 DEFAULT_KIND = 'default'
 
@@ -53,11 +56,19 @@ def _regexes(value: Any, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _check_softness(value: Any, where: str, cutoff: str, decay: Optional[float]) -> float:
+def _check_softness(value: Any, where: str, cutoff: str, decay: Optional[float],
+                    rounding: str) -> float:
     try:
-        return Cutoff(softness=value, kind=cutoff, decay=decay).softness
+        return Cutoff(softness=value, kind=cutoff, decay=decay, rounding=rounding).softness
     except ValueError as error:
         raise ValueError(f'{where}: {error}') from None
+
+
+def _choice(softeq: Mapping[str, Any], key: str, default: str, allowed: tuple) -> str:
+    value = softeq.get(key, default)
+    if value not in allowed:
+        raise ValueError(f'softeq.{key} must be one of {allowed}, got {value!r}')
+    return value
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,8 @@ class SoftEqConfig:
     Attributes:
         group: canonical group name, e.g. ``'C4'``.
         softness: ``((kind, s), ...)`` per kind; ``DEFAULT_KIND`` applies to unnamed kinds.
-        cutoff, decay, method: passed to ``mmsofteq.projection.invariant_projector``.
+        cutoff, decay, rounding, generator, method: passed to
+            ``mmsofteq.projection.invariant_projector``.
         include, exclude: regexes searched in full parameter names.
         min_kernel_size: conv kernels ``k x k`` with ``k < min_kernel_size`` stay untouched.
         rules: ``((backbone type key, (Rule, ...)), ...)`` added to the built-in table.
@@ -78,6 +90,8 @@ class SoftEqConfig:
     cutoff: str = 'hard'
     decay: Optional[float] = None
     method: str = 'auto'
+    rounding: str = 'frequency'
+    generator: str = 'spectral'
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     min_kernel_size: int = 2
@@ -107,13 +121,26 @@ class SoftEqConfig:
             raise ValueError(f"softeq.group: {group.name} acts on 3-D vectors; image backbones "
                              f'need a planar group: {GROUP_NAMES_HELP} without SO3')
 
-        cutoff = softeq.get('cutoff', 'hard')
+        cutoff = _choice(softeq, 'cutoff', 'hard', CUTOFF_KINDS)
         decay = softeq.get('decay', None)
-        method = softeq.get('method', 'auto')
-        if method not in METHODS:
-            raise ValueError(f'softeq.method must be one of {METHODS}, got {method!r}')
-        # Validates cutoff / decay with a neutral softness before per-kind values are read.
-        _check_softness(0.0, 'softeq', cutoff, decay)
+        method = _choice(softeq, 'method', 'auto', METHODS)
+        rounding = _choice(softeq, 'rounding', 'frequency', ROUNDINGS)
+        generator = _choice(softeq, 'generator', 'spectral', GENERATORS)
+        if cutoff == 'smooth' and (decay is None or isinstance(decay, bool) or
+                                   not isinstance(decay, (int, float)) or
+                                   not 0 < float(decay) < math.inf):
+            raise ValueError(f"softeq.decay must be a finite number > 0 with cutoff='smooth', "
+                             f'got {decay!r}')
+        if cutoff != 'smooth' and decay is not None:
+            raise ValueError(f"softeq.decay is only used with cutoff='smooth', got "
+                             f'decay={decay!r} with cutoff={cutoff!r}')
+        if generator == 'bilinear':
+            try:
+                group.generator_specs(True, discretisation='bilinear')
+            except ValueError as error:
+                raise ValueError(f'softeq.generator: {error}') from None
+        # Validates the combination with a neutral softness before per-kind values are read.
+        _check_softness(0.0, 'softeq', cutoff, decay, rounding)
 
         raw_softness = softeq['softness']
         if isinstance(raw_softness, Mapping):
@@ -126,11 +153,12 @@ class SoftEqConfig:
                 raise ValueError('softeq.softness dict is empty; give a value per kind '
                                  f'({list(allowed)}) or one float')
             softness = tuple((kind, _check_softness(raw_softness[kind],
-                                                    f'softeq.softness[{kind!r}]', cutoff, decay))
+                                                    f'softeq.softness[{kind!r}]', cutoff, decay,
+                                                    rounding))
                              for kind in allowed if kind in raw_softness)
         else:
             softness = ((DEFAULT_KIND, _check_softness(raw_softness, 'softeq.softness', cutoff,
-                                                       decay)), )
+                                                       decay, rounding)), )
 
         min_kernel_size = softeq.get('min_kernel_size', 2)
         if isinstance(min_kernel_size, bool) or not isinstance(min_kernel_size, int) \
@@ -140,6 +168,7 @@ class SoftEqConfig:
 
         return cls(group=group.name, softness=softness, cutoff=cutoff,
                    decay=None if decay is None else float(decay), method=method,
+                   rounding=rounding, generator=generator,
                    include=_regexes(softeq.get('include'), 'include'),
                    exclude=_regexes(softeq.get('exclude'), 'exclude'),
                    min_kernel_size=min_kernel_size,
@@ -157,7 +186,8 @@ class SoftEqConfig:
                          f'{DEFAULT_KIND}=<softness> to the softness dict {values}')
 
     def cutoff_for(self, kind: str) -> Cutoff:
-        return Cutoff(softness=self.softness_for(kind), kind=self.cutoff, decay=self.decay)
+        return Cutoff(softness=self.softness_for(kind), kind=self.cutoff, decay=self.decay,
+                      rounding=self.rounding)
 
     def as_dict(self) -> dict:
         """Plain-Python form (for checkpoint meta and logs), parseable by ``from_dict``."""
@@ -165,7 +195,8 @@ class SoftEqConfig:
         return dict(group=self.group,
                     softness=softness[DEFAULT_KIND] if list(softness) == [DEFAULT_KIND]
                     else softness,
-                    cutoff=self.cutoff, decay=self.decay, method=self.method,
+                    cutoff=self.cutoff, decay=self.decay, rounding=self.rounding,
+                    generator=self.generator, method=self.method,
                     include=list(self.include), exclude=list(self.exclude),
                     min_kernel_size=self.min_kernel_size,
                     rules={key: [rule.as_dict() for rule in rules] for key, rules in self.rules})

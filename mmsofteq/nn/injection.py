@@ -255,9 +255,11 @@ def inject_soft_equivariance(model: nn.Module, softeq: SoftEqLike, *,
         size = candidate.grid[0]
         projector = None
         if softness < 1.0:
-            projector = invariant_projector(config.group, size, softness=softness,
-                                            cutoff=config.cutoff, decay=config.decay,
-                                            method=config.method)
+            projector = invariant_projector(
+                config.group, size, softness=softness, cutoff=config.cutoff,
+                decay=config.decay, method=config.method, rounding=config.rounding,
+                generator=config.generator,
+                side='kernel' if candidate.target == 'kernel' else 'data')
         entry = ProjectedTensor(candidate.name, candidate.shape, candidate.kind,
                                 candidate.target, size, softness,
                                 None if projector is None else projector.certificate)

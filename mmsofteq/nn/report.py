@@ -1,7 +1,7 @@
 """The projection report: every tensor a rule or pattern considered, projected or not, and why.
 
 Logged once per injection (``MMLogger.get_current_instance()``) and printed by
-``tools/print_projection_report.py``. Projected rows carry the projector's certificate: kept
+``tools/analysis_tools/print_projection_report.py``. Projected rows carry the projector's certificate: kept
 directions out of the total, exact null directions, the cutoff ``τ`` used, and the bound
 constant ``β = ‖A P‖₂`` (``‖W ρ(g) − W‖_F ≤ β ‖θ‖_F`` per slice, see
 ``mmsofteq.projection.ProjectionCertificate``).
@@ -16,7 +16,7 @@ from ..projection import ProjectionCertificate
 from ..utils.tables import text_table
 
 COLUMNS = ('name', 'kind', 'shape', 'group', 'softness', 'kept/total', 'null', 'tau', 'bound',
-           'method', 'cutoff')
+           'method', 'generator', 'cutoff')
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,13 @@ class ProjectedTensor:
                    group=group, softness=f'{self.softness:g}')
         if self.certificate is None:
             row.update({'kept/total': f'{total}/{total}', 'null': '-', 'tau': 'inf',
-                        'bound': '- (identity)', 'method': '-', 'cutoff': '-'})
+                        'bound': '- (identity)', 'method': '-', 'generator': '-',
+                        'cutoff': '-'})
         else:
             cert = self.certificate.as_row()
             row.update({'kept/total': cert['kept'], 'null': str(cert['null']),
                         'tau': cert['tau'], 'bound': cert['bound'], 'method': cert['method'],
-                        'cutoff': cert['cutoff']})
+                        'generator': cert['generator'], 'cutoff': cert['cutoff']})
             if self.certificate.is_identity:
                 row['bound'] += ' (identity)'
         return row

@@ -1,20 +1,24 @@
 """Public functional API: cached projector construction.
 
 Every call normalises its arguments into hashable values and goes through an LRU cache keyed by
-``(group, space(s), cutoff, method)``; projectors are immutable, so sharing them is safe.
+``(group, space(s), cutoff, method, generator, side)``; projectors are immutable, so sharing
+them is safe.
 """
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from typing import Optional, Union
 
-from ..groups import GridSpace, Group, Space, TrivialSpace, VectorSpace, parse_group
+from ..groups import (DISCRETISATIONS, GridSpace, Group, Space, TrivialSpace, VectorSpace,
+                      frequency_operator, parse_group)
 from .cutoff import Cutoff
 from .equivariant import build_equivariant_projector
-from .invariant import build_invariant_projector
+from .invariant import SIDES, build_invariant_projector
 from .projector import EquivariantProjector, InvariantProjector
 
 METHODS = ('auto', 'svd', 'schur')
+GENERATORS = DISCRETISATIONS
 SpaceLike = Union[Space, int, tuple]
 
 
@@ -32,40 +36,49 @@ def as_space(space: SpaceLike, argument: str = 'space') -> Space:
 
 
 def make_cutoff(softness: Optional[float], tau: Optional[float], cutoff: str,
-                decay: Optional[float]) -> Cutoff:
-    return Cutoff(softness=softness, tau=tau, kind=cutoff, decay=decay)
+                decay: Optional[float], rounding: str = 'frequency') -> Cutoff:
+    return Cutoff(softness=softness, tau=tau, kind=cutoff, decay=decay, rounding=rounding)
 
 
-def _check_method(method: str) -> str:
-    if method not in METHODS:
-        raise ValueError(f'method must be one of {METHODS}, got {method!r}')
-    return method
+def _check(value: str, allowed: tuple, argument: str) -> str:
+    if value not in allowed:
+        raise ValueError(f'{argument} must be one of {allowed}, got {value!r}')
+    return value
 
 
 @lru_cache(maxsize=512)
-def _cached_invariant(group: Group, space: Space, cutoff: Cutoff,
-                      method: str) -> InvariantProjector:
+def _cached_invariant(group: Group, space: Space, cutoff: Cutoff, method: str,
+                      generator: str, side: str) -> InvariantProjector:
+    generators = group.generators(space, all_reflections=True, discretisation=generator)
     grid_symmetry = None
     if isinstance(space, GridSpace):
-        # Every generator's D Dᵀ commutes with the exact quarter turn, or with the half turn
-        # when the group contains the reflection.
-        grid_symmetry = (space.size, not group.reflection)
-    return build_invariant_projector(group.name, group.generators(space), cutoff, method,
-                                     grid_symmetry)
+        # Every generator's D Dᵀ commutes with the exact quarter turn (no reflection, or all
+        # four of the square), else with the half turn.
+        quarter = (group.commutes_with_quarter_turn(all_reflections=True)
+                   if generator == 'spectral' else not group.reflection)
+        grid_symmetry = (space.size, quarter)
+    return build_invariant_projector(group.name, generators, cutoff, method, grid_symmetry,
+                                     side, frequency_operator(space), generator)
 
 
 @lru_cache(maxsize=256)
 def _cached_equivariant(group: Group, space_in: Space, space_out: Space, cutoff: Cutoff,
-                        method: str) -> EquivariantProjector:
+                        method: str, generator: str) -> EquivariantProjector:
     on_grid = isinstance(space_in, GridSpace) or isinstance(space_out, GridSpace)
-    return build_equivariant_projector(group.name, group.generators(space_in, on_grid),
-                                       group.generators(space_out, on_grid), cutoff, method)
+    projector = build_equivariant_projector(
+        group.name, group.generators(space_in, on_grid, discretisation=generator),
+        group.generators(space_out, on_grid, discretisation=generator), cutoff,
+        'svd' if generator == 'bilinear' else method)
+    return dataclasses.replace(projector, certificate=dataclasses.replace(
+        projector.certificate, generator=generator))
 
 
 def invariant_projector(group: Union[str, Group], space: SpaceLike, *,
                         softness: Optional[float] = None, tau: Optional[float] = None,
                         cutoff: str = 'hard', decay: Optional[float] = None,
-                        method: str = 'auto') -> InvariantProjector:
+                        method: str = 'auto', rounding: str = 'frequency',
+                        generator: str = 'spectral', side: str = 'kernel'
+                        ) -> InvariantProjector:
     """Cached projector ``P`` (``N x N``) for an invariant layer on ``space``.
 
     Args:
@@ -73,25 +86,40 @@ def invariant_projector(group: Union[str, Group], space: SpaceLike, *,
         space: a ``Space``; an int ``k`` or ``(k, k)`` means a ``k x k`` scalar grid.
         softness: in ``[0, 1]`` (0 strict, 1 identity). Exactly one of softness / tau.
         tau: absolute cutoff ``τ >= 0`` on the singular values.
-        cutoff: ``'hard'`` or ``'smooth'`` (needs ``decay > 0``).
+        cutoff: ``'hard'``, ``'smooth'`` (needs ``decay > 0``) or ``'smooth_paper'``.
         method: ``'auto'`` (= ``'schur'``), ``'svd'`` or ``'schur'``.
+        rounding: ``'frequency'`` (default), ``'cluster'`` or ``'index'`` (``cutoff.py``).
+        generator: ``'spectral'`` (default, normal generators) or ``'bilinear'`` (the paper's
+            discretisation; ``C<n>``/``D<n>`` on grids).
+        side: ``'kernel'`` (conv kernels, left singular vectors) or ``'data'`` (data-side
+            fields such as position grids, right singular vectors); the same for normal
+            generators.
+
+    Raises:
+        ValueError: any argument outside its allowed values (the message lists them).
     """
     return _cached_invariant(parse_group(group), as_space(space), make_cutoff(
-        softness, tau, cutoff, decay), _check_method(method))
+        softness, tau, cutoff, decay, rounding), _check(method, METHODS, 'method'),
+        _check(generator, GENERATORS, 'generator'), _check(side, SIDES, 'side'))
 
 
 def equivariant_projector(group: Union[str, Group], space_in: SpaceLike, space_out: SpaceLike,
                           *, softness: Optional[float] = None, tau: Optional[float] = None,
                           cutoff: str = 'hard', decay: Optional[float] = None,
-                          method: str = 'auto') -> EquivariantProjector:
+                          method: str = 'auto', rounding: str = 'frequency',
+                          generator: str = 'spectral') -> EquivariantProjector:
     """Cached projector on maps ``W: space_in → space_out`` (``W`` is ``(N_out, N_in)``).
 
     ``'auto'`` uses the Schur route and falls back to the dense SVD (``n <= 4096``) when the
-    generators are not normal. Other arguments as in ``invariant_projector``.
+    generators are not normal; ``generator='bilinear'`` always uses the dense SVD. Other
+    arguments as in ``invariant_projector`` (``rounding='frequency'`` rounds like
+    ``'cluster'`` here: ``equivariant.py``).
     """
     return _cached_equivariant(parse_group(group), as_space(space_in, 'space_in'),
                                as_space(space_out, 'space_out'),
-                               make_cutoff(softness, tau, cutoff, decay), _check_method(method))
+                               make_cutoff(softness, tau, cutoff, decay, rounding),
+                               _check(method, METHODS, 'method'),
+                               _check(generator, GENERATORS, 'generator'))
 
 
 def clear_projector_cache() -> None:
@@ -100,5 +128,6 @@ def clear_projector_cache() -> None:
     _cached_invariant.cache_clear()
     _cached_equivariant.cache_clear()
     invariant.invariant_spectrum.cache_clear()
+    invariant.block_spectra.cache_clear()
     equivariant._svd_spectrum.cache_clear()
     equivariant._joint_spectrum.cache_clear()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -30,8 +31,17 @@ class ProjectionCertificate:
 
             Invariant layers are the case ``ρ_out = I`` (per output row / kernel slice).
             With the hard cutoff ``β ≤ τ`` (Claim 1); ``β = 0`` means exact equivariance.
+            For the paper's normalised differences ``D = (ρ(g) − I)/t`` (``generator=
+            'bilinear'``, ``steps`` holds each ``t``) the difference bound reads
+            ``‖W ρ(g) − ρ(g) W‖_F ≤ t β ‖θ‖_F`` for that ``g`` only: such a ``D`` is not normal
+            and generates no one-parameter group, so nothing is claimed for other angles.
+            Kernels use the left singular vectors (``‖(ρ(g) − I)ᵀ w‖``), data-side grids the
+            right ones (``‖(ρ(g) − I) p‖``), matching the bound to the side.
         method: ``'svd'`` or ``'schur'`` (the route that built the projector).
         cutoff: the rule that was asked for.
+        generator: the discretisation, ``'spectral'`` or ``'bilinear'``.
+        labels, steps: the generators' labels and difference steps ``t`` (1 for plain
+            differences and Lie generators).
     """
 
     group: str
@@ -42,16 +52,22 @@ class ProjectionCertificate:
     bound: float
     method: str
     cutoff: Cutoff
+    generator: str = 'spectral'
+    labels: tuple = ()
+    steps: tuple = ()
 
     @classmethod
     def from_spectrum(cls, group: str, sigmas: np.ndarray, masks: np.ndarray, tau: float,
-                      method: str, cutoff: Cutoff) -> 'ProjectionCertificate':
+                      method: str, cutoff: Cutoff, generators: Sequence = (),
+                      generator: str = 'spectral') -> 'ProjectionCertificate':
         sigmas = np.asarray(sigmas, dtype=np.float64).ravel()
         masks = np.asarray(masks, dtype=np.float64).ravel()
         return cls(group=group, kept=int(np.count_nonzero(masks >= 1.0)), total=sigmas.size,
                    null_dim=count_null_directions(sigmas), cutoff_used=float(tau),
                    bound=float((masks * sigmas).max()) if sigmas.size else 0.0,
-                   method=method, cutoff=cutoff)
+                   method=method, cutoff=cutoff, generator=generator,
+                   labels=tuple(g.label for g in generators),
+                   steps=tuple(float(g.step) for g in generators))
 
     @property
     def is_identity(self) -> bool:
@@ -61,4 +77,5 @@ class ProjectionCertificate:
         tau = self.cutoff_used
         return dict(group=self.group, kept=f'{self.kept}/{self.total}', null=self.null_dim,
                     tau='inf' if tau == math.inf else ('-' if tau == -math.inf else f'{tau:.4g}'),
-                    bound=f'{self.bound:.4g}', method=self.method, cutoff=self.cutoff.describe())
+                    bound=f'{self.bound:.4g}', method=self.method, generator=self.generator,
+                    cutoff=self.cutoff.describe())

@@ -1,36 +1,57 @@
 """Which singular directions a projector keeps, and with what weight.
 
 A constraint operator ``A`` (the generator(s) of an invariant layer, or the Kronecker-sum
-constraint of an equivariant one) has singular values ``σ_1 ≤ ... ≤ σ_n`` (ascending).
-A cutoff turns them into weights ``m_i ∈ [0, 1]``; the projector is ``P = Σ_i m_i v_i v_iᵀ``.
+constraint of an equivariant one) has singular values ``σ_1 ≤ ... ≤ σ_n``. A cutoff turns them
+into weights ``m_i ∈ [0, 1]``; the projector is ``P = Σ_i m_i v_i v_iᵀ``.
 
-* ``softness s ∈ [0, 1]`` (the reference mapping): with ``z`` null directions (``σ ≈ 0``),
-  keep the ``z + floor((n − z − 1)·s)`` smallest; ``s = 0`` keeps the null space (strict
-  equivariance), ``s = 1`` keeps everything (the layer is unchanged).
-* ``tau τ ≥ 0`` (absolute): keep every direction with ``σ ≤ τ`` (Claim 1 is stated in ``τ``).
+**How many.** ``softness s ∈ [0, 1]`` (the paper's mapping): with ``z`` null directions, keep
+the ``z + floor((n − z − 1)·s)`` first directions in the order below; ``s = 0`` keeps the null
+space (strict equivariance), ``s = 1`` keeps everything (the layer is unchanged). Or
+``tau τ ≥ 0`` (absolute): keep every direction with ``σ ≤ τ`` (Claim 1 is stated in ``τ``).
 
-The threshold is then rounded **up to the end of a degenerate cluster** (directions whose
-``σ`` agree within ``TIE_TOLERANCE``), so the projector does not depend on which basis a
-solver picked inside an eigenspace: the SVD and Schur routes give the same ``P``.
+**Which: ``rounding``.**
 
-``kind='hard'``: ``m_i = 1`` if ``σ_i ≤ τ`` else ``0`` (an orthogonal projector).
-``kind='smooth'``: ``m_i = 1`` if ``σ_i ≤ τ`` else ``exp(−(σ_i − τ)/decay)`` (paper Eq. 55/56,
-with the decay as its own parameter).
+* ``'frequency'`` (default): directions are ordered by ``σ``, and inside a degenerate cluster
+  of ``σ`` (values equal within ``TIE_TOLERANCE``) by their angular frequency ``ω`` (the
+  secondary key: ``ω² = vᵀ Lᵀ L v`` for the continuous rotation generator ``L`` of the space,
+  after the cluster's basis was rotated to diagonalise ``Lᵀ L``). The cut is rounded up to the
+  end of its joint ``(σ, ω)`` cluster. The kept set is a union of joint eigenspaces of two
+  operators that commute with the group, so ``P`` commutes with it exactly, and the kept set
+  only grows inside a ``σ`` cluster, so the certificate (which depends on ``σ`` only) holds.
+  Discrete groups, whose differences have 3–4 distinct singular values, then tune in small
+  steps instead of jumping from a third of the directions to all of them.
+* ``'cluster'``: ordered by ``σ`` only; the cut is rounded up to the end of its ``σ`` cluster
+  (mmsofteq 0.1; basis-independent, coarse for discrete groups).
+* ``'index'``: the paper's rule (REFERENCE §2): ``z = #(σ < 1e-5)`` and the first
+  ``z + int((n − z − 1)·s)`` directions in the solver's order, cutting through clusters (so
+  the result depends on the solver and does not commute with the group inside a cluster).
+
+**Weights: ``kind``.** ``'hard'``: ``m_i = 1`` if kept else ``0`` (an orthogonal projector).
+``'smooth'``: kept ``1``, others ``exp(−(σ_i − τ)/decay)``, ``τ`` the largest ``σ`` whose whole
+cluster is kept (paper Eq. 55/56 with the decay as its own parameter). ``'smooth_paper'``: the
+paper's code, kept ``1``, others ``exp(−σ_i/(s + 1e-6))`` (not offset by the threshold).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Optional
 
 import numpy as np
 
-CutoffKind = Literal['hard', 'smooth']
+CutoffKind = Literal['hard', 'smooth', 'smooth_paper']
+CUTOFF_KINDS = ('hard', 'smooth', 'smooth_paper')
+ROUNDINGS = ('frequency', 'cluster', 'index')
 
 #: σ ≤ NULL_TOLERANCE · max(1, σ_max) counts as an exact null direction.
 NULL_TOLERANCE = 1e-6
 #: σ values within TIE_TOLERANCE · max(1, σ_max) of each other form one degenerate cluster.
 TIE_TOLERANCE = 1e-6
+#: ω values within FREQUENCY_TOLERANCE · max(1, ω_max) of each other are tied.
+FREQUENCY_TOLERANCE = 1e-6
+#: The paper's null threshold (absolute) and its smooth-mask offset (REFERENCE §2).
+PAPER_NULL_THRESHOLD = 1e-5
+PAPER_SMOOTH_EPSILON = 1e-6
 
 
 @dataclass(frozen=True)
@@ -41,6 +62,7 @@ class Cutoff:
     tau: float | None = None
     kind: CutoffKind = 'hard'
     decay: float | None = None
+    rounding: str = 'frequency'
 
     def __post_init__(self) -> None:
         if (self.softness is None) == (self.tau is None):
@@ -56,16 +78,26 @@ class Cutoff:
                     or not float(self.tau) >= 0.0:
                 raise ValueError(f'tau must be a number >= 0, got {self.tau!r}')
             object.__setattr__(self, 'tau', float(self.tau))
-        if self.kind not in ('hard', 'smooth'):
-            raise ValueError(f"cutoff must be 'hard' or 'smooth', got {self.kind!r}")
+        if self.kind not in CUTOFF_KINDS:
+            raise ValueError(f'cutoff must be one of {CUTOFF_KINDS}, got {self.kind!r}')
+        if self.rounding not in ROUNDINGS:
+            raise ValueError(f'rounding must be one of {ROUNDINGS}, got {self.rounding!r}')
         if self.kind == 'smooth':
             if self.decay is None or isinstance(self.decay, bool) \
-                    or not isinstance(self.decay, (int, float)) or not float(self.decay) > 0:
-                raise ValueError(f"cutoff='smooth' needs decay > 0, got decay={self.decay!r}")
+                    or not isinstance(self.decay, (int, float)) or not float(self.decay) > 0 \
+                    or math.isinf(self.decay):
+                raise ValueError("cutoff='smooth' needs a finite decay > 0, got decay="
+                                 f'{self.decay!r}')
             object.__setattr__(self, 'decay', float(self.decay))
         elif self.decay is not None:
             raise ValueError(f"decay is only used with cutoff='smooth', got decay={self.decay!r} "
-                             "with cutoff='hard'")
+                             f'with cutoff={self.kind!r}')
+        if self.kind == 'smooth_paper' and self.tau is not None:
+            raise ValueError("cutoff='smooth_paper' damps by exp(-σ/softness): it needs softness, "
+                             'not tau')
+        if self.rounding == 'index' and self.tau is not None:
+            raise ValueError("rounding='index' counts directions from softness; with tau every "
+                             "direction with σ <= tau is kept (use rounding='cluster')")
 
     @property
     def keeps_everything(self) -> bool:
@@ -74,11 +106,27 @@ class Cutoff:
 
     def describe(self) -> str:
         level = f's={self.softness:g}' if self.softness is not None else f'tau={self.tau:g}'
-        return f'{self.kind}({level}' + (f', decay={self.decay:g})' if self.decay else ')')
+        decay = f',decay={self.decay:g}' if self.decay else ''
+        return f'{self.kind}({level}{decay},{self.rounding})'
 
 
-def _scale(sigmas: np.ndarray) -> float:
-    return max(1.0, float(sigmas.max())) if sigmas.size else 1.0
+@dataclass(frozen=True)
+class Selection:
+    """The directions a cutoff keeps with weight 1.
+
+    Attributes:
+        kept: ``(n,)`` bool, in the order of the spectrum given to :func:`select`.
+        tau: the largest kept ``σ`` (``inf`` for the identity, ``-inf`` when nothing is kept).
+        offset: the largest ``σ`` whose whole ``σ`` cluster is kept (the smooth mask's ``τ``).
+    """
+
+    kept: np.ndarray
+    tau: float
+    offset: float
+
+
+def _scale(values: np.ndarray) -> float:
+    return max(1.0, float(np.max(values))) if values.size else 1.0
 
 
 def count_null_directions(sigmas: np.ndarray) -> int:
@@ -86,40 +134,86 @@ def count_null_directions(sigmas: np.ndarray) -> int:
     return int(np.count_nonzero(sigmas <= NULL_TOLERANCE * _scale(sigmas)))
 
 
-def threshold(sigmas: np.ndarray, cutoff: Cutoff) -> float:
-    """The cutoff ``τ`` actually used: directions with ``σ ≤ τ`` get weight 1.
+def cluster_labels(values: np.ndarray, tolerance: float) -> np.ndarray:
+    """``(n,)`` int labels of runs of sorted ``values`` whose neighbours differ by ``≤ tolerance``
+    (label order follows the values)."""
+    order = np.argsort(values, kind='stable')
+    gaps = np.diff(values[order]) > tolerance
+    labels = np.empty(values.size, dtype=np.int64)
+    labels[order] = np.concatenate([[0], np.cumsum(gaps)]) if values.size else []
+    return labels
+
+
+def _target_count(sigmas: np.ndarray, softness: float, paper: bool) -> int:
+    total = sigmas.size
+    if paper:
+        null_dim = int(np.count_nonzero(sigmas < PAPER_NULL_THRESHOLD))
+        return min(total, null_dim + int((total - null_dim - 1) * softness))
+    null_dim = count_null_directions(sigmas)
+    kept = null_dim + int(math.floor((total - null_dim - 1) * softness + 1e-12))
+    return min(max(kept, null_dim), total)
+
+
+def select(sigmas: np.ndarray, cutoff: Cutoff,
+           frequencies: Optional[np.ndarray] = None) -> Selection:
+    """The directions ``cutoff`` keeps (see the module docstring for the rules).
 
     Args:
-        sigmas: ``(n,)`` singular values (any order), float64.
+        sigmas: ``(n,)`` singular values in the solver's order, float64.
         cutoff: the rule.
-
-    Returns:
-        ``τ``, rounded up to the end of its degenerate cluster; ``inf`` for softness 1 and
-        ``-inf`` when nothing is kept (softness 0 with an empty null space).
+        frequencies: ``(n,)`` the secondary key ``ω`` of ``rounding='frequency'`` (``None``:
+            no secondary key, i.e. the ``'cluster'`` rule).
     """
-    if cutoff.keeps_everything:
-        return math.inf
-    ascending = np.sort(np.asarray(sigmas, dtype=np.float64))
-    if cutoff.tau is not None:
-        tau = cutoff.tau
+    sigmas = np.asarray(sigmas, dtype=np.float64).ravel()
+    n = sigmas.size
+    tie = TIE_TOLERANCE * _scale(sigmas)
+    sigma_cluster = cluster_labels(sigmas, tie)
+    if cutoff.keeps_everything or n == 0:
+        kept = np.ones(n, dtype=bool)
+    elif cutoff.tau is not None:
+        kept = sigmas <= cutoff.tau + tie
+        kept = np.isin(sigma_cluster, np.unique(sigma_cluster[kept]))
     else:
-        total = ascending.size
-        null_dim = count_null_directions(ascending)
-        kept = null_dim + int(math.floor((total - null_dim - 1) * cutoff.softness + 1e-12))
-        kept = min(max(kept, null_dim), total)
-        if kept == 0:
-            return -math.inf
-        tau = float(ascending[kept - 1])
-    tie = TIE_TOLERANCE * _scale(ascending)
-    cluster_end = ascending[ascending <= tau + tie]
-    return float(cluster_end[-1]) + tie if cluster_end.size else tau
+        count = _target_count(sigmas, cutoff.softness, cutoff.rounding == 'index')
+        kept = np.zeros(n, dtype=bool)
+        if count > 0 and cutoff.rounding == 'index':
+            kept[np.argsort(sigmas, kind='stable')[:count]] = True
+        elif count > 0:
+            key = sigma_cluster
+            if cutoff.rounding == 'frequency' and frequencies is not None:
+                omega = np.asarray(frequencies, dtype=np.float64).ravel()
+                omega_cluster = np.empty(n, dtype=np.int64)
+                for label in np.unique(sigma_cluster):  # ω ties inside each σ cluster
+                    members = sigma_cluster == label
+                    omega_cluster[members] = cluster_labels(
+                        omega[members], FREQUENCY_TOLERANCE * _scale(omega))
+                key = sigma_cluster * (n + 1) + omega_cluster
+            order = np.lexsort((np.arange(n), key))
+            last = key[order[count - 1]]
+            kept = key <= last  # the joint cluster of the last direction, and all before it
+    if not kept.any():
+        return Selection(kept, -math.inf, -math.inf)
+    if kept.all():
+        tau = math.inf if cutoff.keeps_everything else float(sigmas.max()) + tie
+    else:
+        tau = float(sigmas[kept].max())
+    whole = [label for label in np.unique(sigma_cluster[kept])
+             if kept[sigma_cluster == label].all()]
+    offset = float(sigmas[np.isin(sigma_cluster, whole)].max()) if whole else -math.inf
+    if cutoff.keeps_everything:
+        offset = math.inf
+    return Selection(kept, tau, offset)
 
 
-def weights(sigmas: np.ndarray, cutoff: Cutoff, tau: float) -> np.ndarray:
-    """Projector weights ``m_i`` (same shape as ``sigmas``) for the threshold ``tau``."""
+def weights(sigmas: np.ndarray, cutoff: Cutoff, selection: Selection) -> np.ndarray:
+    """Projector weights ``m_i`` (same shape as ``sigmas``) for the kept directions."""
     sigmas = np.asarray(sigmas, dtype=np.float64)
-    kept = sigmas <= tau
+    kept = selection.kept.reshape(sigmas.shape)
     if cutoff.kind == 'hard':
         return kept.astype(np.float64)
-    base = tau if math.isfinite(tau) else 0.0
-    return np.where(kept, 1.0, np.exp(-(sigmas - base) / cutoff.decay))
+    if cutoff.kind == 'smooth_paper':
+        damped = np.exp(-sigmas / (cutoff.softness + PAPER_SMOOTH_EPSILON))
+    else:
+        offset = selection.offset if math.isfinite(selection.offset) else 0.0
+        damped = np.exp(-np.maximum(sigmas - offset, 0.0) / cutoff.decay)
+    return np.where(kept, 1.0, damped)

@@ -18,6 +18,9 @@ Routes:
       orthogonal projector; it equals the joint SVD projector exactly for strict
       equivariance (softness 0) and for softness 1, and is a documented approximation of it
       in between (each class applies the softness rule to its own spectrum).
+
+``rounding='frequency'`` has no secondary key here: it rounds like ``'cluster'`` (the rule the
+invariant projectors refine). ``'index'`` cuts by position in each route's own order.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ import numpy as np
 
 from ..groups import Generator
 from .certificate import ProjectionCertificate
-from .cutoff import NULL_TOLERANCE, Cutoff, threshold, weights
+from .cutoff import NULL_TOLERANCE, Cutoff, select, weights
 from .projector import EquivariantProjector, SpectralFactor
 from .spectral import SpectralRouteError, commute, commuting_classes, joint_eigenbasis
 
@@ -79,21 +82,21 @@ def _joint_spectrum(pairs: tuple[tuple[Generator, Generator], ...]) -> tuple[
 def _svd_projector(group_name: str, pairs: Sequence[tuple[Generator, Generator]],
                    cutoff: Cutoff, shape: tuple[int, int]) -> EquivariantProjector:
     sigmas, right = _svd_spectrum(tuple(pairs))
-    tau = threshold(sigmas, cutoff)
-    masks = weights(sigmas, cutoff, tau)
+    selection = select(sigmas, cutoff)
+    masks = weights(sigmas, cutoff, selection)
     dense = (right.T * masks) @ right
     dense = 0.5 * (dense + dense.T)
-    certificate = ProjectionCertificate.from_spectrum(group_name, sigmas, masks, tau, 'svd',
-                                                      cutoff)
+    certificate = ProjectionCertificate.from_spectrum(group_name, sigmas, masks, selection.tau,
+                                                      'svd', cutoff, [g for g, _ in pairs])
     return EquivariantProjector(shape=shape, certificate=certificate, dense=dense)
 
 
 def _spectral_factor(pairs: Sequence[tuple[Generator, Generator]],
                      cutoff: Cutoff) -> tuple[SpectralFactor, np.ndarray, np.ndarray, float]:
     basis_out, basis_in, sigmas = _joint_spectrum(tuple(pairs))
-    tau = threshold(sigmas.ravel(), cutoff)
-    masks = weights(sigmas, cutoff, tau)
-    return SpectralFactor(basis_out, basis_in, masks), sigmas, masks, tau
+    selection = select(sigmas.ravel(), cutoff)
+    masks = weights(sigmas.ravel(), cutoff, selection).reshape(sigmas.shape)
+    return SpectralFactor(basis_out, basis_in, masks), sigmas, masks, selection.tau
 
 
 def _schur_projector(group_name: str, pairs: Sequence[tuple[Generator, Generator]],
@@ -106,14 +109,17 @@ def _schur_projector(group_name: str, pairs: Sequence[tuple[Generator, Generator
         all_sigmas.append(sigmas.ravel())
         all_masks.append(masks.ravel())
         taus.append(tau)
+    generators = [g for g, _ in pairs]
     if len(factors) == 1:
         certificate = ProjectionCertificate.from_spectrum(group_name, all_sigmas[0],
-                                                          all_masks[0], taus[0], 'schur', cutoff)
+                                                          all_masks[0], taus[0], 'schur', cutoff,
+                                                          generators)
     else:
         # Commuting factor projectors (module docstring). The bound is the largest per-class
         # bound: each class's constraint is bounded by its own factor and the other factors
         # have norm <= 1. Kept/null counts are ranks of products of indicator projectors.
-        parts = [ProjectionCertificate.from_spectrum(group_name, s, m, t, 'schur', cutoff)
+        parts = [ProjectionCertificate.from_spectrum(group_name, s, m, t, 'schur', cutoff,
+                                                     generators)
                  for s, m, t in zip(all_sigmas, all_masks, taus)]
         kept = _product_rank([f.basis_out for f in factors], [f.basis_in for f in factors],
                              [m.reshape(shape) >= 1.0 for m in all_masks])
@@ -123,7 +129,7 @@ def _schur_projector(group_name: str, pairs: Sequence[tuple[Generator, Generator
         certificate = ProjectionCertificate(
             group=group_name, kept=kept, total=parts[0].total, null_dim=null,
             cutoff_used=max(taus), bound=max(p.bound for p in parts), method='schur',
-            cutoff=cutoff)
+            cutoff=cutoff, labels=parts[0].labels, steps=parts[0].steps)
     return EquivariantProjector(shape=shape, certificate=certificate, factors=tuple(factors))
 
 

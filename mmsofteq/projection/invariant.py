@@ -1,16 +1,19 @@
 """Invariant projectors: the weight of a layer that should not see the group action.
 
-A layer row ``w ∈ R^N`` applied to ``x`` is invariant when ``w D_k = 0`` for every generator
-``D_k`` (``w ρ(g) = w``). Stack ``A = [D_1, ..., D_K]`` (``N x KN``); its left singular
-vectors ``u_i`` with singular values ``σ_i`` give ``P = Σ_i m_i u_i u_iᵀ`` (``m_i`` from the
-cutoff).
+A kernel row ``w ∈ R^N`` applied to a patch ``x`` is invariant when ``w D_k = 0`` for every
+generator ``D_k`` (``w ρ(g) = w``): ``w`` lies in the left null space of the stack
+``A = [D_1, ..., D_K]`` (``N x KN``). A data-side field ``p`` (a position-embedding grid) is
+invariant when ``D_k p = 0``: the right null space, i.e. the left null space of
+``[D_1ᵀ, ..., D_Kᵀ]`` (``side='data'``). For normal generators (mmsofteq's spectral ones) the two
+coincide; for the paper's bilinear ``D`` they differ. With the singular values ``σ_i`` and
+vectors ``u_i`` of the chosen stack, ``P = Σ_i m_i u_i u_iᵀ`` (``m_i`` from the cutoff).
 
 Routes (identical projectors):
     * ``'svd'``: ``numpy.linalg.svd(A)``.
     * ``'schur'``: the symmetric eigendecomposition of ``A Aᵀ = Σ_k D_k D_kᵀ`` (``σ_i²``);
       exact for any generators, cheaper than the SVD of the wide ``A``. On grids it is split
-      into the isotypic blocks ``B_b`` (``N x d_b``) of the exact quarter turn (half turn for
-      groups with a reflection, which does not commute with the quarter turn):
+      into the isotypic blocks ``B_b`` (``N x d_b``) of the exact quarter turn (half turn when
+      a generator does not commute with the quarter turn):
       ``A Aᵀ = Σ_b B_b (X_b X_bᵀ) B_bᵀ`` with ``X_b = B_bᵀ A`` (``d_b x KN``), so only the
       blocks ``X_b X_bᵀ = V_b diag(σ_b²) V_bᵀ`` are formed and diagonalised, and
 
@@ -21,6 +24,13 @@ Routes (identical projectors):
       ``a_p a_q Y[c_p, c_q]``: about ``0.4·K N³ + 0.16 N³`` flops instead of
       ``(K + 2) N³``, plus the eigensolves (``≈ 0.16 N³`` of a full one).
       When the projector is the identity (softness 1) only the eigenvalues are computed.
+
+**Secondary key** (``rounding='frequency'``, ``cutoff.py``): inside each cluster of equal
+``σ`` the basis is rotated to diagonalise ``S = Lᵀ L`` (``groups.frequency_operator``), and
+``ω_i = sqrt(u_iᵀ S u_i)``. ``S`` commutes with ``A Aᵀ`` and with the group for mmsofteq's
+generators, so the kept set (a union of joint eigenspaces) is unique and group-commuting;
+for the bilinear generators the rotation is still within each cluster, so ``σ`` and the
+certificate are unchanged.
 """
 from __future__ import annotations
 
@@ -34,8 +44,10 @@ from scipy.sparse import csr_matrix
 
 from ..groups import Generator, symmetry_adapted_blocks
 from .certificate import ProjectionCertificate
-from .cutoff import Cutoff, threshold, weights
+from .cutoff import TIE_TOLERANCE, Cutoff, cluster_labels, select, weights
 from .projector import InvariantProjector
+
+SIDES = ('kernel', 'data')
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,7 +56,8 @@ class BlockSpectrum:
 
     ``B[rows[i], columns[i]] = coefficients[i]`` are its only non-zero entries (at most one per
     grid point). ``sigmas`` ``(d,)`` and ``vectors`` ``(d, d)`` (or ``None`` when only the
-    singular values were asked for): ``Bᵀ A Aᵀ B = vectors diag(sigmas²) vectorsᵀ``.
+    singular values were asked for): ``Bᵀ A Aᵀ B = vectors diag(sigmas²) vectorsᵀ``;
+    ``frequencies`` ``(d,)``: the secondary key of each vector (``None`` without ``S``).
     """
 
     rows: np.ndarray
@@ -53,6 +66,7 @@ class BlockSpectrum:
     dim: int
     sigmas: np.ndarray
     vectors: Optional[np.ndarray]
+    frequencies: Optional[np.ndarray] = None
 
     def embed(self, matrix: np.ndarray, size: int) -> np.ndarray:
         """``B Y Bᵀ`` (``size x size``) for ``Y`` (``d x d``) by a gather (no matmul)."""
@@ -60,6 +74,13 @@ class BlockSpectrum:
         scale = np.outer(self.coefficients, self.coefficients)
         result[np.ix_(self.rows, self.rows)] = scale * matrix[np.ix_(self.columns, self.columns)]
         return result
+
+    def compress(self, operator: np.ndarray) -> np.ndarray:
+        """``Bᵀ S B`` (``d x d``) of an ``N x N`` operator (``B`` applied as a sparse matrix:
+        a column of ``B`` holds several grid points)."""
+        block = csr_matrix((self.coefficients, (self.rows, self.columns)),
+                           shape=(operator.shape[0], self.dim))
+        return np.asarray(block.T @ (block.T @ operator).T)
 
 
 def _selection(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -70,9 +91,35 @@ def _selection(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rows, columns, block[rows, columns]
 
 
+def _stack(generators: Sequence[Generator], side: str) -> np.ndarray:
+    """``A = [D_1, ..., D_K]`` (kernel side) or ``[D_1ᵀ, ..., D_Kᵀ]`` (data side)."""
+    if side not in SIDES:
+        raise ValueError(f'side must be one of {SIDES}, got {side!r}')
+    return np.concatenate([g.matrix if side == 'kernel' else g.matrix.T for g in generators],
+                          axis=1)
+
+
+def refine_by_frequency(sigmas: np.ndarray, vectors: np.ndarray, secondary: np.ndarray,
+                        scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate ``vectors`` (columns) inside each cluster of equal ``sigmas`` so that they
+    diagonalise ``vectorsᵀ secondary vectors``; return ``(vectors, ω)``, ``ω = sqrt`` of the
+    diagonal. ``scale`` sets the tie tolerance (``TIE_TOLERANCE · scale``)."""
+    vectors = np.array(vectors)
+    compressed = vectors.T @ secondary @ vectors
+    labels = cluster_labels(sigmas, TIE_TOLERANCE * scale)
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        if members.size > 1:
+            _, rotation = eigh(compressed[np.ix_(members, members)], driver='evd')
+            vectors[:, members] = vectors[:, members] @ rotation
+    omega = np.sqrt(np.clip(np.einsum('ij,ij->j', vectors, secondary @ vectors), 0.0, None))
+    return vectors, omega
+
+
 @lru_cache(maxsize=128)
 def block_spectra(generators: Sequence[Generator], grid_symmetry: Optional[tuple[int, bool]],
-                  vectors: bool = True) -> tuple[BlockSpectrum, ...]:
+                  vectors: bool = True, side: str = 'kernel',
+                  secondary: Optional['_Frozen'] = None) -> tuple[BlockSpectrum, ...]:
     """Per-block eigendecomposition of ``A Aᵀ`` (the ``'schur'`` route; module docstring).
 
     Args:
@@ -80,9 +127,11 @@ def block_spectra(generators: Sequence[Generator], grid_symmetry: Optional[tuple
         grid_symmetry: ``(k, quarter_turns)`` on a ``k x k`` grid (``groups.
             symmetry_adapted_blocks``), or ``None`` (one block, the identity).
         vectors: also compute the eigenvectors (``False``: eigenvalues only).
+        side: ``'kernel'`` or ``'data'`` (module docstring).
+        secondary: ``S`` (wrapped in :class:`_Frozen`) for the frequency refinement.
     """
     size = generators[0].dim
-    stacked = np.concatenate([g.matrix for g in generators], axis=1)        # A: (N, K N)
+    stacked = _stack(generators, side)                                      # A: (N, K N)
     if grid_symmetry is None:
         index = np.arange(size)
         selections = [(index, index, np.ones(size), size)]
@@ -95,19 +144,52 @@ def block_spectra(generators: Sequence[Generator], grid_symmetry: Optional[tuple
         gram = restriction @ restriction.T                                  # Bᵀ A Aᵀ B
         if vectors:
             squared, basis = eigh(gram, driver='evd')
-            basis.setflags(write=False)
         else:
             squared, basis = eigh(gram, eigvals_only=True, driver='evd'), None
         spectra.append(BlockSpectrum(rows, columns, coefficients, dim,
-                                     _readonly(np.sqrt(np.clip(squared, 0.0, None))), basis))
+                                     np.sqrt(np.clip(squared, 0.0, None)), basis))
+    if vectors and secondary is not None:
+        scale = max(1.0, max(float(s.sigmas.max()) for s in spectra if s.dim))
+        refined = []
+        for spectrum in spectra:
+            basis, omega = refine_by_frequency(spectrum.sigmas, spectrum.vectors,
+                                               spectrum.compress(secondary.array), scale)
+            refined.append(BlockSpectrum(spectrum.rows, spectrum.columns,
+                                         spectrum.coefficients, spectrum.dim, spectrum.sigmas,
+                                         basis, omega))
+        spectra = refined
+    for spectrum in spectra:
+        for array in (spectrum.sigmas, spectrum.vectors, spectrum.frequencies):
+            if array is not None:
+                array.setflags(write=False)
     return tuple(spectra)
+
+
+@dataclass(frozen=True, eq=False)
+class _Frozen:
+    """A read-only array hashed by identity (cache keys of the cached decompositions)."""
+    array: np.ndarray
+
+
+_FROZEN: dict = {}
+
+
+def _frozen(array: Optional[np.ndarray]) -> Optional[_Frozen]:
+    if array is None:
+        return None
+    key = id(array)
+    if key not in _FROZEN or _FROZEN[key].array is not array:
+        _FROZEN[key] = _Frozen(array)
+    return _FROZEN[key]
 
 
 @lru_cache(maxsize=128)
 def invariant_spectrum(generators: Sequence[Generator], method: str,
-                       grid_symmetry: Optional[tuple[int, bool]] = None
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Singular values ``σ`` ``(N,)`` and left singular vectors ``U`` ``(N, N)`` of ``A``.
+                       grid_symmetry: Optional[tuple[int, bool]] = None, side: str = 'kernel',
+                       secondary: Optional[_Frozen] = None
+                       ) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
+    """Singular values ``σ`` ``(N,)``, left singular vectors ``U`` ``(N, N)`` of the stack and
+    their frequencies ``ω`` ``(N,)`` (``None`` without ``secondary``).
 
     Args:
         generators: the group's generators on one space.
@@ -115,18 +197,25 @@ def invariant_spectrum(generators: Sequence[Generator], method: str,
         grid_symmetry: for ``'schur'`` on a grid, ``(k, quarter_turns)``: every ``D_k D_kᵀ``
             commutes with the exact quarter turn (``True``) or half turn (``False``), so the
             eigensolve runs per isotypic block (``groups.symmetry_adapted_blocks``).
+        side: ``'kernel'`` or ``'data'``.
+        secondary: ``S`` for the frequency refinement.
 
-    Cached per (generators, route, symmetry): a sweep over softness decomposes once.
+    Cached per (generators, route, symmetry, side, S): a sweep over softness decomposes once.
     """
     if method == 'svd':
-        stacked = np.concatenate([g.matrix for g in generators], axis=1)
+        stacked = _stack(generators, side)
         basis, sigmas, _ = np.linalg.svd(stacked, full_matrices=True)
         if sigmas.size < basis.shape[0]:
             sigmas = np.concatenate([sigmas, np.zeros(basis.shape[0] - sigmas.size)])
-        return _readonly(sigmas), _readonly(basis)
+        omega = None
+        if secondary is not None:
+            basis, omega = refine_by_frequency(sigmas, basis, secondary.array,
+                                               max(1.0, float(sigmas.max())))
+            omega.setflags(write=False)
+        return _readonly(sigmas), _readonly(basis), omega
     if method == 'schur':
         size = generators[0].dim
-        spectra = block_spectra(tuple(generators), grid_symmetry)
+        spectra = block_spectra(tuple(generators), grid_symmetry, True, side, secondary)
         basis = np.zeros((size, size))
         offset = 0
         for spectrum in spectra:                                            # U = [B_b V_b]
@@ -134,7 +223,9 @@ def invariant_spectrum(generators: Sequence[Generator], method: str,
                 spectrum.coefficients[:, None] * spectrum.vectors[spectrum.columns])
             offset += spectrum.dim
         sigmas = np.concatenate([spectrum.sigmas for spectrum in spectra])
-        return _readonly(sigmas), _readonly(basis)
+        omega = (np.concatenate([spectrum.frequencies for spectrum in spectra])
+                 if secondary is not None else None)
+        return _readonly(sigmas), _readonly(basis), omega
     raise ValueError(f"method must be 'svd', 'schur' or 'auto', got {method!r}")
 
 
@@ -143,48 +234,66 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _schur_matrix(spectra: Sequence[BlockSpectrum], cutoff: Cutoff, size: int
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """``P = Σ_b B_b (V_b diag(m_b) V_bᵀ) B_bᵀ``, and the spectrum, weights and ``τ``."""
+def _schur_matrix(spectra: Sequence[BlockSpectrum], cutoff: Cutoff, size: int):
+    """``P = Σ_b B_b (V_b diag(m_b) V_bᵀ) B_bᵀ``, and the spectrum, weights and selection."""
     sigmas = np.concatenate([spectrum.sigmas for spectrum in spectra])
-    tau = threshold(sigmas, cutoff)
+    frequencies = (np.concatenate([spectrum.frequencies for spectrum in spectra])
+                   if spectra[0].frequencies is not None else None)
+    selection = select(sigmas, cutoff, frequencies)
+    masks = weights(sigmas, cutoff, selection)
     matrix = np.zeros((size, size))
+    offset = 0
     for spectrum in spectra:
-        masks = weights(spectrum.sigmas, cutoff, tau)
-        matrix += spectrum.embed((spectrum.vectors * masks) @ spectrum.vectors.T, size)
-    return matrix, sigmas, weights(sigmas, cutoff, tau), tau
+        block_masks = masks[offset:offset + spectrum.dim]
+        matrix += spectrum.embed((spectrum.vectors * block_masks) @ spectrum.vectors.T, size)
+        offset += spectrum.dim
+    return matrix, sigmas, masks, selection
 
 
 def build_invariant_projector(group_name: str, generators: Sequence[Generator], cutoff: Cutoff,
                               method: str,
-                              grid_symmetry: Optional[tuple[int, bool]] = None
-                              ) -> InvariantProjector:
+                              grid_symmetry: Optional[tuple[int, bool]] = None,
+                              side: str = 'kernel',
+                              secondary: Optional[np.ndarray] = None,
+                              generator: str = 'spectral') -> InvariantProjector:
     """Projector for generators realised on one space (see module docstring).
 
-    ``generators`` must be hashable (a tuple of ``Generator``) for the spectrum cache.
+    Args:
+        group_name: for the certificate.
+        generators: a hashable tuple of ``Generator`` (the spectrum cache key).
+        cutoff: the rule (softness/tau, kind, rounding).
+        method: ``'auto'`` (= ``'schur'``), ``'svd'`` or ``'schur'``.
+        grid_symmetry: see :func:`invariant_spectrum`.
+        side: ``'kernel'`` (left singular vectors) or ``'data'`` (right singular vectors).
+        secondary: ``S`` of the frequency refinement (used with ``rounding='frequency'``).
+        generator: the discretisation's name, for the certificate.
     """
     generators = tuple(generators)
     size = generators[0].dim
     route = 'schur' if method == 'auto' else method
+    secondary = _frozen(secondary) if cutoff.rounding == 'frequency' else None
     if cutoff.keeps_everything:
         # Identity, but the certificate still reports the spectrum's bound (σ_max).
         if route == 'schur':
             sigmas = np.concatenate([spectrum.sigmas for spectrum in block_spectra(
-                generators, grid_symmetry, vectors=False)])
+                generators, grid_symmetry, False, side)])
         else:
-            sigmas = invariant_spectrum(generators, route, None)[0]
+            sigmas = invariant_spectrum(generators, route, None, side)[0]
+        selection = select(sigmas, cutoff)
         certificate = ProjectionCertificate.from_spectrum(
-            group_name, sigmas, np.ones_like(sigmas), np.inf, method, cutoff)
+            group_name, sigmas, np.ones_like(sigmas), selection.tau, method, cutoff,
+            generators, generator)
         return InvariantProjector(np.eye(size), certificate)
     if route == 'schur':
-        matrix, sigmas, masks, tau = _schur_matrix(block_spectra(generators, grid_symmetry),
-                                                   cutoff, size)
+        matrix, sigmas, masks, selection = _schur_matrix(
+            block_spectra(generators, grid_symmetry, True, side, secondary), cutoff, size)
     else:
-        sigmas, basis = invariant_spectrum(generators, route, None)
-        tau = threshold(sigmas, cutoff)
-        masks = weights(sigmas, cutoff, tau)
+        sigmas, basis, frequencies = invariant_spectrum(generators, route, None, side,
+                                                        secondary)
+        selection = select(sigmas, cutoff, frequencies)
+        masks = weights(sigmas, cutoff, selection)
         matrix = (basis * masks) @ basis.T
     matrix = 0.5 * (matrix + matrix.T)
-    certificate = ProjectionCertificate.from_spectrum(group_name, sigmas, masks, tau, route,
-                                                      cutoff)
+    certificate = ProjectionCertificate.from_spectrum(group_name, sigmas, masks, selection.tau,
+                                                      route, cutoff, generators, generator)
     return InvariantProjector(matrix, certificate)

@@ -259,3 +259,24 @@ def test_report_goes_to_the_mmengine_logger(tmp_path):
     assert 'projected: 11 tensor(s); identity (softness 1, not projected): 0; left untouched: 8' \
         in text
     logging.getLogger('softeq_report_test').handlers.clear()
+
+
+def test_generator_rounding_and_mask_reach_every_projector_and_the_report():
+    """The paper's settings from the config: bilinear C720 on the position grid (data side),
+    the index rule, its smooth mask; the report names them per tensor."""
+    from mmsofteq.projection import invariant_projector
+    model = build('mmpretrain', pretrain_vit())
+    softeq = dict(group='C720', softness=dict(patch_embed=1.0, pos_embed=0.9),
+                  generator='bilinear', rounding='index', cutoff='smooth_paper')
+    report = inject_soft_equivariance(model, softeq, log=False)
+    (grid, ) = [entry for entry in report.projected if not entry.identity]
+    assert grid.name == 'pos_embed' and grid.certificate.generator == 'bilinear'
+    assert grid.certificate.cutoff.rounding == 'index'
+    expected = invariant_projector('C720', 8, softness=0.9, generator='bilinear',
+                                   rounding='index', cutoff='smooth_paper', side='data')
+    assert grid.certificate == expected.certificate
+    text = report.format()
+    assert 'generator' in text and 'bilinear' in text and 'smooth_paper(s=0.9,index)' in text
+    default = inject_soft_equivariance(build('mmseg', mit()), dict(group='C4', softness=0.5),
+                                       log=False).format()
+    assert 'spectral' in default and 'hard(s=0.5,frequency)' in default

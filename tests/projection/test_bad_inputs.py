@@ -22,9 +22,9 @@ def test_softness_and_tau_are_exclusive_and_one_is_required():
 
 
 def test_cutoff_kind_and_decay():
-    with pytest.raises(ValueError, match="cutoff must be 'hard' or 'smooth'"):
+    with pytest.raises(ValueError, match=r"cutoff must be one of \('hard', 'smooth', 'smooth_paper'\)"):
         Cutoff(softness=0.5, kind='soft')
-    with pytest.raises(ValueError, match='decay > 0'):
+    with pytest.raises(ValueError, match='finite decay > 0'):
         invariant_projector('C4', 3, softness=0.5, cutoff='smooth')
     with pytest.raises(ValueError, match="only used with cutoff='smooth'"):
         invariant_projector('C4', 3, softness=0.5, decay=0.3)

@@ -34,7 +34,7 @@ def test_block_spectra_reassemble_the_gram_matrix(group, k):
 @pytest.mark.parametrize('group', ['SO2', 'C4', 'D4'])
 def test_schur_invariant_spectrum_is_an_orthonormal_eigenbasis(group):
     generators, symmetry = _grid_generators(group, 6)
-    sigmas, basis = invariant_spectrum(generators, 'schur', symmetry)
+    sigmas, basis, _ = invariant_spectrum(generators, 'schur', symmetry)
     stacked = np.concatenate([g.matrix for g in generators], axis=1)
     np.testing.assert_allclose(basis.T @ basis, np.eye(36), atol=1e-10)
     np.testing.assert_allclose(basis.T @ stacked @ stacked.T @ basis, np.diag(sigmas ** 2),
@@ -51,7 +51,9 @@ def test_identity_projector_certificate_comes_from_the_eigenvalues_only(group):
     np.testing.assert_array_equal(identity.matrix, np.eye(81))
     assert identity.certificate.total == 81
     assert identity.certificate.null_dim == strict.certificate.null_dim
-    sigmas = invariant_spectrum(parse_group(group).generators(GridSpace(9)), 'svd')[0]
+    # the invariant projectors stack every reflection of the square (all_reflections=True)
+    generators = parse_group(group).generators(GridSpace(9), all_reflections=True)
+    sigmas = invariant_spectrum(generators, 'svd')[0]
     assert identity.certificate.bound == pytest.approx(sigmas.max(), abs=1e-9)
 
 

@@ -61,33 +61,36 @@ class GroupAction:
     scale: float
 
 
-def group_actions(group: str, size: int, angles_deg: Sequence[float] = (30.0, )
-                  ) -> tuple[GroupAction, ...]:
-    """The elements whose error the certificate of ``invariant_projector(group, size)`` bounds.
+def group_actions(group: str, size: int, angles_deg: Sequence[float] = (30.0, ),
+                  generator: str = 'spectral') -> tuple[GroupAction, ...]:
+    """The elements whose error the certificate of ``invariant_projector(group, size,
+    generator=...)`` bounds.
 
-    Exactly the group's generators on ``GridSpace(size)`` (the ones the projector was built
-    from): a difference generator ``D`` gives ``ρ = D + I`` (``c = 1``); a Lie generator ``L``
+    Exactly the generators the projector was built from (``all_reflections=True``): a
+    difference generator ``D = (ρ − I)/t`` gives ``ρ = t D + I`` (``c = t``: 1 for plain
+    differences, the rotation angle for the paper's bilinear ones); a Lie generator ``L``
     gives ``ρ = expm(t L)`` for each ``t`` in ``angles_deg`` (``c = |t|`` in radians).
     """
-    return _group_actions(group, size, tuple(float(angle) for angle in angles_deg))
+    return _group_actions(group, size, tuple(float(angle) for angle in angles_deg), generator)
 
 
 @lru_cache(maxsize=64)
-def _group_actions(group: str, size: int, angles_deg: tuple[float, ...]
+def _group_actions(group: str, size: int, angles_deg: tuple[float, ...], generator: str
                    ) -> tuple[GroupAction, ...]:
     """Cached ``group_actions`` (matrices are read-only)."""
     actions = []
-    for generator in parse_group(group).generators(GridSpace(size)):
-        if generator.kind == 'difference':
-            matrix = generator.matrix + np.eye(generator.dim)
-            actions.append(GroupAction(generator.label, matrix, 1.0))
+    for spec in parse_group(group).generators(GridSpace(size), all_reflections=True,
+                                              discretisation=generator):
+        if spec.kind == 'difference':
+            matrix = spec.step * spec.matrix + np.eye(spec.dim)
+            actions.append(GroupAction(spec.label, matrix, spec.step))
             continue
         for degrees in angles_deg:
             if degrees == 0:
                 raise ValueError('angles_deg must be non-zero (the bound is |t|·β)')
             radians = math.radians(degrees)
-            actions.append(GroupAction(f'{generator.label} t={degrees:g}°',
-                                       expm(radians * generator.matrix), abs(radians)))
+            actions.append(GroupAction(f'{spec.label} t={degrees:g}°',
+                                       expm(radians * spec.matrix), abs(radians)))
     for action in actions:
         action.matrix.setflags(write=False)
     return tuple(actions)
@@ -104,7 +107,7 @@ def rounding_tolerance(dtype: torch.dtype, size: int, action: GroupAction) -> fl
 
 
 def relative_errors(rows: np.ndarray, theta_rows: np.ndarray, action: GroupAction,
-                    inputs: Optional[np.ndarray] = None) -> float:
+                    inputs: Optional[np.ndarray] = None, side: str = 'kernel') -> float:
     """``e_W`` (``inputs=None``) or ``e_X`` of ``rows`` under ``action`` (module docstring).
 
     Args:
@@ -112,6 +115,9 @@ def relative_errors(rows: np.ndarray, theta_rows: np.ndarray, action: GroupActio
         theta_rows: the matching ``θ_s`` ``(S, N)`` (the certificate's ``‖θ_s‖``).
         action: the group element and its scale ``c_g``.
         inputs: ``(M, N)`` fields ``x`` (row-major ``k x k``); zero rows are skipped.
+        side: ``'kernel'`` measures ``w_s (ρ − I)`` (a kernel acting on rotated patches),
+            ``'data'`` ``(ρ − I) w_s`` (a position grid that rotates itself), the error each
+            side's certificate bounds (the same for orthogonal ``ρ``).
 
     Returns:
         The maximum relative error (0.0 if every ``θ_s`` is zero).
@@ -123,7 +129,8 @@ def relative_errors(rows: np.ndarray, theta_rows: np.ndarray, action: GroupActio
         return 0.0
     rows, theta_norms = rows[keep], theta_norms[keep]
     n = rows.shape[1]
-    change = rows @ (action.matrix - np.eye(n))            # (S, N): w_s (ρ(g) − I)
+    difference = action.matrix - np.eye(n)
+    change = rows @ (difference if side == 'kernel' else difference.T)  # w_s (ρ − I) / (ρ − I) w_s
     if inputs is None:
         return float((np.linalg.norm(change, axis=1) / theta_norms).max() / action.scale)
     inputs = np.asarray(inputs, dtype=np.float64)
@@ -150,6 +157,8 @@ class TensorCheck:
         softness: the softness applied.
         kept, total: kept directions / ``N``.
         bound: the certificate's ``β``.
+        rule: generator, cutoff kind, softness and rounding (e.g.
+            ``'spectral:hard(s=0.9,frequency)'``).
         tolerance: float-rounding allowance (``rounding_tolerance``, worst action).
         weight_error: ``e_W``, maximised over the group actions.
         input_errors: ``{source: e_X}``, maximised over the group actions.
@@ -165,6 +174,7 @@ class TensorCheck:
     bound: float
     tolerance: float
     weight_error: float
+    rule: str = ''
     input_errors: dict = field(default_factory=dict)
     per_action: dict = field(default_factory=dict)
 
@@ -202,20 +212,21 @@ def effective_rows(module: nn.Module, name: str) -> tuple[np.ndarray, np.ndarray
 def check_rows(rows: np.ndarray, theta_rows: np.ndarray, actions: Sequence[GroupAction], *,
                bound: float, tolerance: float = 0.0,
                inputs: Optional[Mapping[str, np.ndarray]] = None, name: str = '',
-               kind: str = '', softness: float = float('nan'), kept: int = -1
+               kind: str = '', softness: float = float('nan'), kept: int = -1,
+               side: str = 'kernel', rule: str = ''
                ) -> TensorCheck:
     """Measure ``e_W`` and ``e_X`` for every action; pair them with ``bound``."""
     inputs = dict(inputs or {})
     per_action = {}
     for action in actions:
-        errors = {'weight': relative_errors(rows, theta_rows, action)}
+        errors = {'weight': relative_errors(rows, theta_rows, action, side=side)}
         for source, fields in inputs.items():
-            errors[source] = relative_errors(rows, theta_rows, action, fields)
+            errors[source] = relative_errors(rows, theta_rows, action, fields, side)
         per_action[action.label] = errors
     size = int(round(math.sqrt(rows.shape[1])))
     return TensorCheck(
         name=name, kind=kind, grid_size=size, softness=softness, kept=kept, total=rows.shape[1],
-        bound=bound, tolerance=tolerance,
+        bound=bound, tolerance=tolerance, rule=rule,
         weight_error=max(errors['weight'] for errors in per_action.values()),
         input_errors={source: max(errors[source] for errors in per_action.values())
                       for source in inputs},
@@ -249,7 +260,9 @@ def check_model_certificates(model: nn.Module, inputs: Optional[Mapping[str, obj
             continue
         module, name = owners[entry.name]
         rows, theta_rows, dtype = effective_rows(module, name)
-        actions = group_actions(report.group, entry.grid_size, angles_deg)
+        certificate = entry.certificate
+        actions = group_actions(report.group, entry.grid_size, angles_deg,
+                                certificate.generator)
         if entry.grid_size not in fields_by_size:
             fields_by_size[entry.grid_size] = {
                 source: patch_source.patches(entry.grid_size, count)
@@ -257,22 +270,23 @@ def check_model_certificates(model: nn.Module, inputs: Optional[Mapping[str, obj
         fields = fields_by_size[entry.grid_size]
         tolerance = max(rounding_tolerance(dtype, entry.grid_size, action)
                         for action in actions)
-        certificate = entry.certificate
         checks.append(check_rows(rows, theta_rows, actions, bound=certificate.bound,
                                  tolerance=tolerance, inputs=fields, name=entry.name,
                                  kind=entry.kind, softness=entry.softness,
-                                 kept=certificate.kept))
+                                 kept=certificate.kept,
+                                 side='data' if entry.target == 'pos_grid' else 'kernel',
+                                 rule=f'{certificate.generator}:{certificate.cutoff.describe()}'))
     return checks
 
 
 def format_checks(checks: Sequence[TensorCheck], sources: Sequence[str] = (),
                   markdown: bool = False) -> str:
     """A table: name, kind, k, softness, kept/N, bound β, measured e_W and e_X, ok."""
-    header = ['name', 'kind', 'k', 'softness', 'kept/N', 'bound β', 'weight e_W',
+    header = ['name', 'kind', 'k', 'rule', 'kept/N', 'bound β', 'weight e_W',
               *[f'{source} e_X' for source in sources], 'ok']
     rows = []
     for check in checks:
-        rows.append([check.name, check.kind, str(check.grid_size), f'{check.softness:g}',
+        rows.append([check.name, check.kind, str(check.grid_size), check.rule,
                      f'{check.kept}/{check.total}', f'{check.bound:.4g}',
                      f'{check.weight_error:.4g}',
                      *[f'{check.input_errors[source]:.4g}' for source in sources],

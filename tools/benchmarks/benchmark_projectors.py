@@ -16,8 +16,13 @@ One run prints:
    the largest principal angle ``‖(I − P) Q‖₂`` for emlp's orthonormalised basis ``Q``).
 2. Invariant projectors for k = 3, 7, 14, 16, 37 (SVD route vs fast route).
 3. The total time to build every invariant projector ViT-B/16, DINOv2-B/14, ResNet-50 and
-   SegFormer (MiT) need, at the reference softness per layer (SPEC §3) and at ``--softness``.
-4. The targets (issues 2 and 6) with the measured values.
+   SegFormer (MiT) need, at the reference softness per layer (the paper's) and at
+   ``--softness``.
+4. The same per backbone with the paper's discretisation (``generator='bilinear'``, the
+   paper's order n per backbone, ``rounding='index'``) next to the spectral route (SO2).
+5. Distinct projectors over 101 softness values (0, 0.01, ..., 1) per group, grid size and
+   rounding rule (how finely softness tunes).
+6. The targets with the measured values.
 
 Every timing starts from cold caches (projectors, decompositions and the generator matrices of
 ``mmsofteq.groups``); each fast-route number is the median of ``--repeats`` runs, the SVD route
@@ -32,7 +37,7 @@ Usage::
     python tools/benchmarks/benchmark_projectors.py [--groups C4 SO2] [--sizes 3 4 ... 16]
         [--emlp-python /tmp/emlp-venv/bin/python] [--emlp-timeout 120] [--emlp-probe-sizes 14]
         [--svd-time-cap 120] [--svd-memory-cap-gb 4] [--threads 1] [--repeats 3]
-        [--skip equivariant invariant backbones]
+        [--skip equivariant invariant backbones generators levels]
 
 emlp's interpreter is prepared once, outside the project (see ``docs/benchmarks.md``)::
 
@@ -59,7 +64,17 @@ BACKBONE_LAYERS = {
     'SegFormer MiT-B0..B5': ((7, 0.95), (3, 0.95), (8, 0.95), (4, 0.95), (2, 0.95)),
 }
 
-#: Issue targets checked at the end of a run.
+#: The paper's discretisation per backbone: (order n of C_n, the backbone's layers).
+BILINEAR_BACKBONES = {
+    'ViT-B/16 (224)': 720, 'DINOv2-B/14 (518)': 720, 'ResNet-50': 18,
+    'SegFormer MiT-B0..B5': 36,
+}
+#: Groups (name, generator) and grid sizes of the softness-levels table.
+LEVEL_GROUPS = (('C4', 'spectral'), ('D4', 'spectral'), ('C8', 'spectral'),
+                ('SO2', 'spectral'), ('O2', 'spectral'), ('C36', 'bilinear'))
+LEVEL_SIZES = (3, 7, 14, 16)
+
+#: Targets checked at the end of a run.
 TARGET_GRID_MAP_K = 14
 TARGET_GRID_MAP_SECONDS = 0.5
 TARGET_BACKBONE_SECONDS = 2.0
@@ -350,7 +365,7 @@ def invariant_table(args: argparse.Namespace) -> None:
 def backbone_table(args: argparse.Namespace, results: dict) -> None:
     from mmsofteq.projection import invariant_projector
     print('\n## Every invariant projector a backbone needs (fast route, cold caches)\n')
-    print('reference softness per layer as in SPEC §3 (in brackets); last column: every layer '
+    print('reference softness per layer, the paper\'s (in brackets); last column: every layer '
           f'at softness {args.softness:g}. Median of {args.repeats}.\n')
     print('| group | backbone | grids [softness] | total, reference softness [s] | '
           f'total, softness {args.softness:g} [s] |')
@@ -367,6 +382,50 @@ def backbone_table(args: argparse.Namespace, results: dict) -> None:
                 results['backbones'][group] = (reference, uniform)
             grids = ', '.join(f'{k} [{s:g}]' for k, s in layers)
             print(f'| {group} | {name} | {grids} | {reference:.3f} | {uniform:.3f} |', flush=True)
+
+
+def generator_table(args: argparse.Namespace, results: dict) -> None:
+    """Spectral (SO2) vs the paper's bilinear C_n, every invariant projector per backbone."""
+    from mmsofteq.projection import invariant_projector
+    print('\n## Every invariant projector a backbone needs: spectral vs bilinear (cold caches)\n')
+    print('Reference softness per layer (in brackets), position grids on the data side. '
+          f'Spectral: SO2, rounding frequency; bilinear: the paper\'s C_n, rounding index. '
+          f'Median of {args.repeats}.\n')
+    print('| backbone | grids [softness] | spectral SO2 [s] | bilinear C_n | bilinear [s] |')
+    print('| --- | --- | --- | --- | --- |')
+    for name, layers in BACKBONE_LAYERS.items():
+        order = BILINEAR_BACKBONES[name]
+        sides = ['data' if index == 1 and name.startswith(('ViT', 'DINOv2')) else 'kernel'
+                 for index in range(len(layers))]
+
+        def build(group, **extra):
+            return [invariant_projector(group, k, softness=softness, side=side, **extra)
+                    for (k, softness), side in zip(layers, sides)]
+
+        spectral = median_time(lambda: build('SO2'), args.repeats)
+        bilinear = median_time(lambda: build(f'C{order}', generator='bilinear',
+                                             rounding='index'), args.repeats)
+        results['generators'][name] = (spectral, bilinear)
+        grids = ', '.join(f'{k} [{softness:g}]' for k, softness in layers)
+        print(f'| {name} | {grids} | {spectral:.3f} | C{order} | {bilinear:.3f} |', flush=True)
+
+
+def levels_table(args: argparse.Namespace) -> None:
+    """How many distinct projectors 101 softness values give, per rounding rule."""
+    from mmsofteq.projection import ROUNDINGS, invariant_projector
+    print('\n## Distinct projectors over softness 0, 0.01, ..., 1\n')
+    print('Number of distinct kept-direction counts (hard cutoff) among the 101 projectors; '
+          'k² is the most possible.\n')
+    print('| group | generator | k | k² | ' + ' | '.join(ROUNDINGS) + ' |')
+    print('| --- | --- | --- | --- |' + ' --- |' * len(ROUNDINGS))
+    softness_values = [round(0.01 * i, 2) for i in range(101)]
+    for group, generator in LEVEL_GROUPS:
+        for k in LEVEL_SIZES:
+            counts = [len({invariant_projector(group, k, softness=s, rounding=rounding,
+                                               generator=generator).certificate.kept
+                           for s in softness_values}) for rounding in ROUNDINGS]
+            print(f'| {group} | {generator} | {k} | {k * k} | '
+                  + ' | '.join(str(count) for count in counts) + ' |', flush=True)
 
 
 def targets(args: argparse.Namespace, results: dict) -> None:
@@ -398,6 +457,11 @@ def targets(args: argparse.Namespace, results: dict) -> None:
                   f'{group} | {reference:.3f} s (reference softness), {uniform:.3f} s '
                   f'(softness {args.softness:g}) | '
                   f'{"yes" if max(reference, uniform) < TARGET_BACKBONE_SECONDS else "NO"} |')
+    for name, (spectral, bilinear) in results['generators'].items():
+        print(f'| {name}: every invariant projector with either generator < '
+              f'{TARGET_BACKBONE_SECONDS:g} s | SO2 / C{BILINEAR_BACKBONES[name]} bilinear | '
+              f'{spectral:.3f} s / {bilinear:.3f} s | '
+              f'{"yes" if max(spectral, bilinear) < TARGET_BACKBONE_SECONDS else "NO"} |')
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
@@ -427,7 +491,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                         help='BLAS/torch threads (sets OPENBLAS/OMP/MKL_NUM_THREADS before '
                              'numpy is imported; 0: leave as is)')
     parser.add_argument('--skip', nargs='*', default=[],
-                        choices=['equivariant', 'invariant', 'backbones'])
+                        choices=['equivariant', 'invariant', 'backbones', 'generators',
+                                 'levels'])
     parser.add_argument('--emlp-worker', nargs=2, metavar=('REQUEST', 'RESULT'),
                         help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -446,7 +511,7 @@ def main() -> None:
     import torch
     if args.threads:
         torch.set_num_threads(args.threads)
-    results: dict = dict(fast={}, svd={}, emlp={}, backbones={})
+    results: dict = dict(fast={}, svd={}, emlp={}, backbones={}, generators={})
     print(f'# Projector construction benchmark — {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}\n')
     print(f'machine: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), '
           f'load average {load_average()} (start); numpy {np.__version__}, scipy '
@@ -460,6 +525,11 @@ def main() -> None:
         invariant_table(args)
     if 'backbones' not in args.skip:
         backbone_table(args, results)
+    if 'generators' not in args.skip:
+        clear_all_caches()
+        generator_table(args, results)
+    if 'levels' not in args.skip:
+        levels_table(args)
     targets(args, results)
     print(f'\nemlp: {results.get("emlp_versions", "not run" if not args.emlp_python else "?")}'
           f'; run time {time.perf_counter() - start:.0f} s; load average {load_average()} '

@@ -99,7 +99,12 @@ def test_group_actions_are_the_generators_the_projector_was_built_from():
     from scipy.linalg import expm
     assert np.allclose(actions[0].matrix, expm(np.pi / 6 * rotation_generator(4)))
     assert np.array_equal(actions[1].matrix, quarter_turn_operator(4)) and actions[1].scale == 1
-    assert [a.label for a in group_actions('D4', 3)] == ['rot90', 'flip_x']
+    # the invariant projectors of reflection groups stack every reflection of the square
+    assert [a.label for a in group_actions('D4', 3)] == [
+        'rot90', 'flip_x', 'rot90∘flip_x', 'rot180∘flip_x', 'rot270∘flip_x']
+    bilinear = group_actions('C36', 5, generator='bilinear')
+    assert [a.label for a in bilinear] == ['bilinear_rot10']
+    assert bilinear[0].scale == pytest.approx(np.pi / 18)  # the error per 10° step
     with pytest.raises(ValueError, match='non-zero'):
         group_actions('SO2', 3, angles_deg=(0.0, ))
 
