@@ -7,7 +7,7 @@ import pytest
 
 from mmsofteq.groups import (GridSpace, bilinear_rotation_operator, parse_group,
                              quarter_turn_operator, reflection_operator)
-from mmsofteq.projection import Cutoff, invariant_projector, select
+from mmsofteq.projection import Cutoff, equivariant_projector, invariant_projector, select
 from mmsofteq.projection.cutoff import PAPER_SMOOTH_EPSILON
 
 SOFTNESS = [round(0.01 * i, 2) for i in range(101)]
@@ -219,3 +219,14 @@ def test_bilinear_needs_a_grid():
     from mmsofteq.groups import VectorSpace
     with pytest.raises(ValueError, match='acts on grids only'):
         parse_group('C4').generators(VectorSpace(2), discretisation='bilinear')
+
+
+def test_bilinear_equivariant_maps_use_the_dense_svd_of_the_papers_constraint():
+    from mmsofteq.projection import constraint_matrix
+    projector = equivariant_projector('C36', 3, 4, softness=0.0, generator='bilinear')
+    assert projector.certificate.generator == 'bilinear' and projector.certificate.method == 'svd'
+    (d_in, ) = parse_group('C36').generators(GridSpace(3), discretisation='bilinear')
+    (d_out, ) = parse_group('C36').generators(GridSpace(4), discretisation='bilinear')
+    weight = projector.apply(np.random.default_rng(0).normal(size=(16, 9)))
+    residual = constraint_matrix(d_in.matrix, d_out.matrix) @ weight.reshape(-1, order='F')
+    assert np.abs(residual).max() <= 1e-9 and np.linalg.norm(weight) > 0
