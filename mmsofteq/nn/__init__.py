@@ -7,16 +7,17 @@
 from .config import CONFIG_KEYS, DEFAULT_KIND, SoftEqConfig
 from .export import export_model
 from .injection import inject_soft_equivariance, softeq_config, softeq_report
-from .reparam import (BUFFER_PREFIX, GridProjection, KernelProjection, base_class,
-                      effective_state_dict, is_swapped, project_parameter, projected_parameters,
-                      raw_parameters)
+from .reparam import (BUFFER_PREFIX, GridProjection, KernelProjection, OffsetGridProjection,
+                      base_class, effective_state_dict, is_swapped, project_parameter,
+                      projected_parameters, raw_parameters)
 from .report import ProjectedTensor, ProjectionReport, UntouchedTensor
 from .rules import BUILTIN_RULES, KINDS, TARGETS, Rule, register_rules, rules_for
 
 __all__ = [
     'CONFIG_KEYS', 'DEFAULT_KIND', 'SoftEqConfig', 'export_model', 'inject_soft_equivariance',
     'softeq_config', 'softeq_report', 'BUFFER_PREFIX', 'GridProjection', 'KernelProjection',
-    'base_class', 'effective_state_dict', 'is_swapped', 'project_parameter',
-    'projected_parameters', 'raw_parameters', 'ProjectedTensor', 'ProjectionReport',
-    'UntouchedTensor', 'BUILTIN_RULES', 'KINDS', 'TARGETS', 'Rule', 'register_rules', 'rules_for'
+    'OffsetGridProjection', 'base_class', 'effective_state_dict', 'is_swapped',
+    'project_parameter', 'projected_parameters', 'raw_parameters', 'ProjectedTensor',
+    'ProjectionReport', 'UntouchedTensor', 'BUILTIN_RULES', 'KINDS', 'TARGETS', 'Rule',
+    'register_rules', 'rules_for'
 ]

@@ -5,17 +5,18 @@ Every key of the user-facing dict, its default and its allowed values::
     softeq = dict(
         group='SO2',          # 'SO2' | 'O2' | 'C<n>' | 'D<n>' (planar groups)
         softness=0.95,        # float in [0, 1], or dict(patch_embed=.., pos_embed=.., conv=..,
-                              #                         default=..)
+                              #                         rel_pos=.., default=..)
         cutoff='hard',        # 'hard' | 'smooth' (then decay > 0 is required) | 'smooth_paper'
         decay=None,           # smooth cutoff only: m_i = exp(-(σ_i - τ) / decay) above τ
         rounding='frequency', # 'frequency' | 'cluster' | 'index' (the paper's rule)
         generator='spectral', # 'spectral' | 'bilinear' (the paper's discretisation, C<n>/D<n>)
         method='auto',        # 'auto' | 'svd' | 'schur'
         include=[],           # regexes (re.search) on full parameter names: extra Conv2d
-                              # weights to project (kind 'conv')
+                              # (or deformable-conv) weights to project (kind 'conv')
         exclude=[],           # regexes (re.search) on full parameter names: leave these alone
         min_kernel_size=2,    # conv kernels smaller than this are left untouched
-        rules={},             # {'scope.BackboneType' | 'BackboneType': [rule dict, ...]}
+        rules={},             # {'scope.BackboneType' | 'BackboneType': [rule dict, ...]}, or
+                              # 'auto': infer the rules of a backbone that has none
     )
 
 Bad values raise ``ValueError`` naming the key; this happens when the wrapper or the hook is
@@ -30,7 +31,7 @@ from typing import Any, Mapping, Optional, Union
 
 from ..groups import GROUP_NAMES_HELP, parse_group
 from ..projection import CUTOFF_KINDS, GENERATORS, METHODS, ROUNDINGS, Cutoff
-from .rules import KINDS, Rule, parse_rules
+from .rules import AUTO, KINDS, ParsedRules, parse_rules
 
 #: Keys of ``softeq``; anything else is a typo and raises.
 CONFIG_KEYS = ('group', 'softness', 'cutoff', 'decay', 'rounding', 'generator', 'method',
@@ -82,7 +83,9 @@ class SoftEqConfig:
             ``mmsofteq.projection.invariant_projector``.
         include, exclude: regexes searched in full parameter names.
         min_kernel_size: conv kernels ``k x k`` with ``k < min_kernel_size`` stay untouched.
-        rules: ``((backbone type key, (Rule, ...)), ...)`` added to the built-in table.
+        rules: ``((backbone type key, (Rule, ...)), ...)`` added to the built-in table, or
+            ``'auto'`` (rules inferred for a backbone without any; ``rule_table`` is then
+            empty).
     """
 
     group: str
@@ -95,7 +98,7 @@ class SoftEqConfig:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     min_kernel_size: int = 2
-    rules: tuple[tuple[str, tuple[Rule, ...]], ...] = field(default=())
+    rules: Union[str, ParsedRules] = field(default=())
 
     @classmethod
     def from_dict(cls, softeq: Union['SoftEqConfig', Mapping[str, Any]]) -> 'SoftEqConfig':
@@ -174,6 +177,16 @@ class SoftEqConfig:
                    min_kernel_size=min_kernel_size,
                    rules=parse_rules(softeq.get('rules') or {}, 'softeq.rules'))
 
+    @property
+    def auto_rules(self) -> bool:
+        """``softeq.rules='auto'``: infer rules for a backbone that has none."""
+        return self.rules == AUTO
+
+    @property
+    def rule_table(self) -> ParsedRules:
+        """The config's rules as ``((key, (Rule, ...)), ...)`` (empty for ``'auto'``)."""
+        return () if self.auto_rules else self.rules
+
     def softness_for(self, kind: str) -> float:
         """Softness of ``kind``; ``ValueError`` when a per-kind dict does not cover it."""
         values = dict(self.softness)
@@ -199,4 +212,5 @@ class SoftEqConfig:
                     generator=self.generator, method=self.method,
                     include=list(self.include), exclude=list(self.exclude),
                     min_kernel_size=self.min_kernel_size,
-                    rules={key: [rule.as_dict() for rule in rules] for key, rules in self.rules})
+                    rules=AUTO if self.auto_rules else
+                    {key: [rule.as_dict() for rule in rules] for key, rules in self.rules})

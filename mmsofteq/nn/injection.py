@@ -4,13 +4,18 @@
 (``mmsofteq.SoftEqModel``), the hook (``mmsofteq.SoftEqHook``) and the tools. Steps:
 
 1. parse ``softeq`` (``SoftEqConfig``, raises ``ValueError`` on bad values);
-2. find the ruled backbones (``rules.rules_for`` on every sub-module, outermost first);
-3. list the candidates: every ``nn.Conv2d`` weight of the model (kernel rules, ``include``)
-   and every parameter a ``pos_grid`` rule names; decide each one: projected, identity
-   (softness 1), or untouched with a reason (excluded, non-square, below
-   ``min_kernel_size``, no rule);
-4. check that nothing in the config was a no-op: every rule and every include/exclude pattern
-   must match something, and a model with no ruled backbone needs ``include`` patterns;
+2. find the ruled backbones (``rules.rules_for`` on every sub-module, outermost first; with
+   ``softeq.rules='auto'``, rules inferred by ``structure.auto_rules`` for a backbone without
+   any); every backbone key of ``softeq.rules`` must be used by one of them;
+3. list the candidates: every ``nn.Conv2d`` and deformable-conv weight of the model (kernel
+   rules, ``include``; offset convs of deformable convs are never projected), every parameter
+   a ``pos_grid`` / ``offset_grid`` rule names, and every other spatial tensor of a ruled
+   backbone (4-D weights of other modules, patch-merging Linears, unmatched position grids and
+   relative-position tables); decide each one: projected, identity (softness 1), or untouched
+   with a reason (excluded, non-square, below ``min_kernel_size``, no rule, not projectable);
+4. check that nothing in the config was a no-op: every (non-optional) rule and every
+   include/exclude pattern must match something, and a model with no ruled backbone needs
+   ``include`` patterns;
 5. build the projectors (cached per group/size/cutoff/method) and only then re-parameterise
    (``reparam.project_parameter``), so a failing config leaves the model untouched;
 6. make ``init_weights`` of the root and of each ruled backbone write ``θ``; log the report.
@@ -19,6 +24,7 @@ Injection is idempotent for an equal config and refuses a different one.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Union
@@ -29,9 +35,12 @@ from torch import nn
 
 from ..projection import invariant_projector
 from .config import SoftEqConfig
-from .reparam import GridProjection, KernelProjection, project_parameter, swap_class
+from .reparam import (GridProjection, KernelProjection, OffsetGridProjection, project_parameter,
+                      swap_class)
 from .report import ProjectedTensor, ProjectionReport, UntouchedTensor
-from .rules import Rule, known_backbones, rules_for, type_keys
+from .rules import AUTO, GRID_TARGETS, Rule, class_keys, known_backbones, rules_for, type_keys
+from .structure import (OFFSET_CONV_REASON, REL_POS_TABLE, auto_rules, is_kernel_module,
+                        offset_convs, position_grid, rules_literal, unfold_window)
 
 SoftEqLike = Union[SoftEqConfig, Mapping[str, Any]]
 
@@ -41,10 +50,10 @@ class _Candidate:
     name: str  # state-dict key
     owner: nn.Module
     param: str
-    target: str  # 'kernel' | 'pos_grid'
+    target: str  # 'kernel' | 'pos_grid' | 'offset_grid'
     kind: Optional[str] = None
-    grid: Optional[tuple] = None  # (h, w) for pos_grid, (kh, kw) for kernels
-    prefix_tokens: int = 0
+    grid: Optional[tuple] = None  # (h, w) for grids, (kh, kw) for kernels
+    prefix_tokens: int = 0  # pos_grid: leading tokens; offset_grid: trailing (extra) rows
     reason: Optional[str] = None  # set when the tensor stays untouched
 
     @property
@@ -56,8 +65,9 @@ class _Candidate:
 class _Backbone:
     path: str
     module: nn.Module
-    key: str
+    key: str  # the matched rule key, or 'auto'
     rules: tuple[Rule, ...]
+    notes: tuple[str, ...] = ()
 
     def relative(self, name: str) -> Optional[str]:
         """``name`` relative to this backbone, or ``None`` if it lies outside."""
@@ -78,40 +88,111 @@ def _describe_type(module: nn.Module) -> str:
 def _find_backbones(model: nn.Module, config: SoftEqConfig) -> list[_Backbone]:
     found: list[_Backbone] = []
     for path, module in model.named_modules():
-        if any(b.path == '' or path == b.path or path.startswith(b.path + '.') for b in found):
+        if any(_overlaps(path, b.path) for b in found):
             continue
-        match = rules_for(module, config.rules)
+        match = rules_for(module, config.rule_table)
         if match is not None:
             found.append(_Backbone(path, module, *match))
+    if config.auto_rules:
+        auto = _auto_backbone(model, found)
+        if auto is not None:
+            found.append(auto)
     return found
 
 
-def _no_rule_error(model: nn.Module, config: SoftEqConfig) -> ValueError:
+def _overlaps(path: str, other: str) -> bool:
+    """One of the two module paths lies inside (or is) the other."""
+    return (path == other or not path or not other or path.startswith(other + '.')
+            or other.startswith(path + '.'))
+
+
+def _main_backbone(model: nn.Module) -> tuple[str, nn.Module]:
+    """``('backbone', model.backbone)`` of a segmentor / classifier, else ``('', model)``."""
     backbone = getattr(model, 'backbone', None)
     if isinstance(backbone, nn.Module):
+        return 'backbone', backbone
+    return '', model
+
+
+def _auto_backbone(model: nn.Module, found: list[_Backbone]) -> Optional[_Backbone]:
+    """``softeq.rules='auto'``: the main backbone with rules inferred from its structure, when
+    no ruled backbone lies at, inside or around it (``None`` then)."""
+    path, module = _main_backbone(model)
+    if any(_overlaps(path, b.path) for b in found):
+        return None
+    inferred = auto_rules(module)
+    where = f"{_describe_type(module)} at '{path or '<model>'}'"
+    if not inferred.rules:
+        raise ValueError(f"softeq.rules='auto' found no conv kernel, position grid or "
+                         f'relative-position table in {where}; nothing to project. Give its '
+                         f"rules in softeq.rules={{'{type_keys(type(module))[0]}': [...]}} or "
+                         "pick Conv2d weights with softeq.include=['<regex>']")
+    notes = (f"rules='auto' for {where}, inferred from its structure:",
+             *(f'  {note}' for note in inferred.notes),
+             f'  as a config: softeq.{rules_literal(type_keys(type(module))[0], inferred.rules)}')
+    return _Backbone(path, module, AUTO, inferred.rules, notes)
+
+
+def _check_rule_keys(model: nn.Module, backbones: list[_Backbone], config: SoftEqConfig) -> None:
+    """Every backbone key of ``softeq.rules`` must be the key of a ruled backbone: a typo, or a
+    key whose rules a more specific key or an outer backbone overrides, raises."""
+    used = {b.key for b in backbones}
+    ruled = ', '.join(f"{b.path or '<model>'} ({b.key})" for b in backbones) or 'none'
+    for key, _ in config.rule_table:
+        if key in used:
+            continue
+        holders = [path for path, module in model.named_modules() if key in class_keys(module)]
+        if holders:
+            backbone = next(b for b in backbones if _overlaps(holders[0], b.path))
+            why = (f'the more specific key {backbone.key!r} matches it first'
+                   if backbone.path == holders[0] else
+                   f"it lies inside the ruled backbone '{backbone.path or '<model>'}' "
+                   f'({backbone.key}), whose rules cover it')
+            raise ValueError(f'softeq.rules key {key!r} matches module '
+                             f"'{holders[0] or '<model>'}' of {_describe_type(model)}, but its "
+                             f"rules would never be used: {why}; write them under "
+                             f'{backbone.key!r}')
+        path, main = _main_backbone(model)
+        names = sorted({name for _, module in model.named_modules()
+                        for name in class_keys(module)})
+        close = difflib.get_close_matches(key, names, n=3, cutoff=0.6)
+        raise ValueError(f'softeq.rules key {key!r} matches no module of {_describe_type(model)} '
+                         f"(a typo?). Backbone types found: {path or '<model>'} "
+                         f'{_describe_type(main)}; ruled backbones: {ruled}.'
+                         + (f' Did you mean {" or ".join(map(repr, close))}?' if close else '')
+                         + " Keys are '<scope>.<ClassName>' or '<ClassName>' of the backbone or "
+                         'of a base class.')
+
+
+def _no_rule_error(model: nn.Module, config: SoftEqConfig) -> ValueError:
+    path, backbone = _main_backbone(model)
+    if path:
         what = f'backbone type {_describe_type(backbone)} of model {_describe_type(model)}'
-        key = type_keys(type(backbone))[0]
     else:
         what = f'model type {_describe_type(model)}'
-        key = type_keys(type(model))[0]
+    key = type_keys(type(backbone))[0]
+    suggested = auto_rules(backbone).rules or (Rule('conv', r'\.weight$'), )
     return ValueError(
         f'mmsofteq has no projection rule for {what}, and softeq.include selects no Conv2d '
-        f'weight. Rules exist for {known_backbones(config.rules)}. Add a rule from the config, '
-        f"e.g. softeq=dict(..., rules={{'{key}': [dict(kind='conv', pattern=r'\\.weight$', "
-        "target='kernel')]}) (pos_grid rules take grid='<attribute>' or (h, w)), register one "
-        "with mmsofteq.nn.register_rules(...), or pick Conv2d weights with "
+        f'weight. Rules exist for {known_backbones(config.rule_table)}. Let mmsofteq infer '
+        f"them from the structure with softeq=dict(..., rules='auto') (the report lists each "
+        f'decision), or add a rule from the config, e.g. softeq=dict(..., '
+        f"{rules_literal(key, suggested)}) (pos_grid rules take grid='<attribute>' or (h, w)), "
+        'register one with mmsofteq.nn.register_rules(...), or pick Conv2d weights with '
         "softeq.include=['<regex>'].")
 
 
 def _collect_candidates(model: nn.Module, backbones: list[_Backbone],
                         config: SoftEqConfig) -> list[_Candidate]:
-    """Every Conv2d weight, and every parameter a pos_grid rule matches, with a decision."""
+    """Every Conv2d / deformable-conv weight, every parameter a pos_grid / offset_grid rule
+    matches, and every other spatial tensor of a ruled backbone, with a decision."""
     rule_hits = {(b.path, index): 0 for b in backbones for index in range(len(b.rules))}
     include_hits = dict.fromkeys(config.include, 0)
     candidates: list[_Candidate] = []
+    offsets = offset_convs(model)
 
     for path, module in model.named_modules():
-        if not isinstance(module, nn.Conv2d) or module._parameters.get('weight') is None:
+        if not is_kernel_module(module):
             continue
         name = _join(path, 'weight')
         candidate = _Candidate(name, module, 'weight', 'kernel',
@@ -129,7 +210,10 @@ def _collect_candidates(model: nn.Module, backbones: list[_Backbone],
             include_hits[pattern] += 1
         if candidate.kind is None and included:
             candidate.kind = 'conv'
-        if candidate.kind is None:
+        if id(module) in offsets:
+            candidate.kind = None
+            candidate.reason = OFFSET_CONV_REASON.format(owner=type(offsets[id(module)]).__name__)
+        elif candidate.kind is None:
             candidate.reason = (f'no kernel rule of {backbone.key} matches'
                                 if backbone is not None else
                                 'outside the ruled backbone(s); no softeq.include pattern')
@@ -137,7 +221,7 @@ def _collect_candidates(model: nn.Module, backbones: list[_Backbone],
 
     for backbone in backbones:
         for index, rule in enumerate(backbone.rules):
-            if rule.target != 'pos_grid':
+            if rule.target not in GRID_TARGETS:
                 continue
             for relative, parameter in backbone.module.named_parameters():
                 if not rule.matches(relative):
@@ -148,14 +232,21 @@ def _collect_candidates(model: nn.Module, backbones: list[_Backbone],
                     continue
                 owner_path, _, param = relative.rpartition('.')
                 owner = backbone.module.get_submodule(owner_path)
-                candidates.append(_pos_grid_candidate(name, owner, param, parameter, rule,
-                                                      backbone))
+                make = _pos_grid_candidate if rule.target == 'pos_grid' else _offset_grid_candidate
+                candidates.append(make(name, owner, param, parameter, rule, backbone))
+
+    known = {c.name for c in candidates}
+    for backbone in backbones:
+        candidates.extend(_unprojectable(backbone, known))
 
     for (path, index), hits in rule_hits.items():
         if hits == 0:
             backbone = next(b for b in backbones if b.path == path)
             rule = backbone.rules[index]
-            domain = 'Conv2d weight' if rule.target == 'kernel' else 'parameter'
+            if rule.optional:
+                continue
+            domain = ('Conv2d weight (nor deformable-conv weight)' if rule.target == 'kernel'
+                      else 'parameter')
             raise ValueError(f'softeq rule {rule.as_dict()} of {backbone.key} (module '
                              f"'{path or '<model>'}') matches no {domain}; fix its pattern "
                              '(searched in names relative to the backbone) or replace the '
@@ -185,6 +276,64 @@ def _pos_grid_candidate(name: str, owner: nn.Module, param: str, parameter: torc
                       prefix_tokens=prefix)
 
 
+def _offset_grid_candidate(name: str, owner: nn.Module, param: str, parameter: torch.Tensor,
+                           rule: Rule, backbone: _Backbone) -> _Candidate:
+    """A relative-position table ``(L, heads)``: ``rule.grid`` (resolved on the table's owner)
+    is the window ``(Wh, Ww)``, the first ``(2Wh-1)(2Ww-1)`` rows are its offset grid."""
+    window_h, window_w = rule.grid_shape(owner)
+    height, width = 2 * window_h - 1, 2 * window_w - 1
+    if parameter.dim() != 2:
+        raise ValueError(f'{name}: an offset_grid rule needs an (offsets, heads) table, got shape '
+                         f'{tuple(parameter.shape)}')
+    extra = parameter.shape[0] - height * width
+    if extra < 0:
+        raise ValueError(f'{name}: {parameter.shape[0]} rows cannot hold the {height}x{width} '
+                         f'offsets of the {window_h}x{window_w} window given by rule '
+                         f'{rule.as_dict()} of {backbone.key}')
+    return _Candidate(name, owner, param, 'offset_grid', kind=rule.kind, grid=(height, width),
+                      prefix_tokens=extra)
+
+
+def _unprojectable(backbone: _Backbone, known: set[str]) -> list[_Candidate]:
+    """The spatial tensors of ``backbone`` that are no candidate yet, each untouched with its
+    reason: 4-D ``k > 1`` weights of modules that are no (deformable) conv, Linears over
+    unfolded ``k x k`` windows (patch merging), and parameters shaped like a position grid or
+    named like a relative-position table that no rule matched."""
+    found = []
+    for path, module in backbone.module.named_modules():
+        for param, parameter in module._parameters.items():
+            relative = _join(path, param)
+            name = _join(backbone.path, relative)
+            if parameter is None or name in known:
+                continue
+            grid = position_grid(backbone.module, relative)
+            if (param == 'weight' and parameter.dim() == 4 and not is_kernel_module(module)
+                    and max(parameter.shape[2:]) > 1):
+                reason = (f'4-D weight of a {type(module).__name__}, not a Conv2d or deformable '
+                          'conv: no kernel projection')
+            elif param == REL_POS_TABLE:
+                reason = (f'relative-position bias table; no offset_grid rule of '
+                          f'{backbone.key} matches')
+            elif grid is not None:
+                reason = (f'shaped like a position grid ({grid[1]}x{grid[1]} after {grid[0]} '
+                          f'token(s)); no pos_grid rule of {backbone.key} matches')
+            else:
+                continue
+            found.append(_Candidate(name, module, param, 'kernel', reason=reason))
+        window = unfold_window(module)
+        if window is None:
+            continue
+        for child_path, child in module.named_children():
+            name = _join(backbone.path, _join(path, f'{child_path}.weight'))
+            if isinstance(child, nn.Linear) and name not in known:
+                found.append(_Candidate(
+                    name, child, 'weight', 'kernel',
+                    reason=(f'Linear over nn.Unfold {window[0]}x{window[1]} windows (patch '
+                            'merging): a spatial kernel stored as a Linear after a norm over '
+                            'the window, not a Conv2d; not projected')))
+    return found
+
+
 def _decide(candidate: _Candidate, config: SoftEqConfig) -> None:
     """Set ``candidate.reason`` when a config setting or the shape keeps it untouched."""
     if candidate.reason is not None:
@@ -194,7 +343,8 @@ def _decide(candidate: _Candidate, config: SoftEqConfig) -> None:
     if excluded:
         candidate.reason = f'excluded by softeq.exclude {excluded[0]!r}'
     elif height != width:
-        what = 'kernel' if candidate.target == 'kernel' else 'position grid'
+        what = dict(kernel='kernel', pos_grid='position grid',
+                    offset_grid='offset grid')[candidate.target]
         candidate.reason = f'non-square {what} {height}x{width}: no rotation projector'
     elif candidate.target == 'kernel' and height < config.min_kernel_size:
         candidate.reason = f'kernel {height}x{width} < min_kernel_size={config.min_kernel_size}'
@@ -214,9 +364,10 @@ def inject_soft_equivariance(model: nn.Module, softeq: SoftEqLike, *,
         The ``ProjectionReport`` (also kept as ``model._softeq_report``).
 
     Raises:
-        ValueError: bad ``softeq`` values, a rule or pattern that matches nothing, a model
-            with no rule and no include match, a per-kind softness dict missing a kind in use,
-            or a model already injected with a different config.
+        ValueError: bad ``softeq`` values, a rule or pattern that matches nothing, a
+            ``softeq.rules`` key that no backbone of the model uses, a model with no rule
+            (without ``rules='auto'``) and no include match, a per-kind softness dict missing
+            a kind in use, or a model already injected with a different config.
     """
     config = SoftEqConfig.from_dict(softeq)
     if is_model_wrapper(model):
@@ -231,6 +382,7 @@ def inject_soft_equivariance(model: nn.Module, softeq: SoftEqLike, *,
                          f'{existing.as_dict()}; refusing to apply {config.as_dict()} on top')
 
     backbones = _find_backbones(model, config)
+    _check_rule_keys(model, backbones, config)
     candidates = _collect_candidates(model, backbones, config)
     if not backbones and not any(c.kind is not None for c in candidates):
         raise _no_rule_error(model, config)
@@ -243,7 +395,8 @@ def inject_soft_equivariance(model: nn.Module, softeq: SoftEqLike, *,
                              f'for projection in {_describe_type(model)}')
 
     report = ProjectionReport(group=config.group, model_type=type_keys(type(model))[0],
-                              backbones=[(b.path, b.key) for b in backbones])
+                              backbones=[(b.path, b.key) for b in backbones],
+                              notes=[note for b in backbones for note in b.notes])
     plan = []
     for candidate in candidates:
         _decide(candidate, config)
@@ -273,7 +426,8 @@ def inject_soft_equivariance(model: nn.Module, softeq: SoftEqLike, *,
         dtype = theta.dtype if theta.is_floating_point() else torch.float32
         matrix = projector.as_tensor(dtype, theta.device).clone()
         projection = (KernelProjection() if candidate.target == 'kernel' else
-                      GridProjection(candidate.prefix_tokens))
+                      GridProjection(candidate.prefix_tokens) if candidate.target == 'pos_grid'
+                      else OffsetGridProjection(candidate.prefix_tokens))
         project_parameter(candidate.owner, candidate.param, projection, matrix)
     for module in [model] + [b.module for b in backbones]:
         if callable(getattr(module, 'init_weights', None)):

@@ -91,7 +91,35 @@ class GridProjection:
         return f'grid(prefix={self.prefix_tokens})'
 
 
-Projection = Union[KernelProjection, GridProjection]
+@dataclass(frozen=True)
+class OffsetGridProjection:
+    """Relative-position bias table ``θ (n + extra, heads)`` whose first ``n = (2Wh-1)(2Ww-1)``
+    rows are the row-major grid of token offsets ``Δ = p - q`` (Swin, BEiT: row
+    ``(Δrow + Wh - 1)(2Ww - 1) + Δcol + Ww - 1``): ``table_eff[:n] = P θ[:n]`` (``P`` is
+    ``n x n`` on that grid); the ``extra_rows`` trailing rows (BEiT's cls-token biases) are
+    returned unchanged.
+
+    A rotation of the image by ``R`` moves tokens ``p -> Rp`` and offsets ``Δ -> RΔ``, i.e. it
+    rotates the offset grid about its centre cell ``Δ = 0`` exactly as it rotates a position
+    grid about its centre, rows being the image's rows: a bias ``B(Δ)`` that is invariant
+    under that rotation gives attention logits that permute with the tokens. (A transposed or
+    sign-flipped index would give the same invariant subspace: transposes and ``-I`` normalise
+    the rotation group.)
+    """
+
+    extra_rows: int = 0
+
+    def __call__(self, theta: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:
+        if self.extra_rows == 0:
+            return torch.matmul(projector, theta)
+        rows = theta.shape[0] - self.extra_rows
+        return torch.cat((torch.matmul(projector, theta[:rows]), theta[rows:]), dim=0)
+
+    def describe(self) -> str:
+        return f'offset_grid(extra_rows={self.extra_rows})'
+
+
+Projection = Union[KernelProjection, GridProjection, OffsetGridProjection]
 
 
 class SoftEqModuleMixin:
@@ -214,7 +242,8 @@ def project_parameter(module: nn.Module, name: str, projection: Projection,
     Args:
         module: owner of the Parameter ``name`` (it stays the same object, same name).
         name: a key of ``module._parameters``.
-        projection: ``KernelProjection()`` or ``GridProjection(prefix_tokens)``.
+        projection: ``KernelProjection()``, ``GridProjection(prefix_tokens)`` or
+            ``OffsetGridProjection(extra_rows)``.
         projector: ``P`` as a tensor; stored (as given) in the non-persistent buffer
             ``BUFFER_PREFIX + name``, so ``.to()``/``.half()`` move it with the module.
     """

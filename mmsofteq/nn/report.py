@@ -1,8 +1,8 @@
 """The projection report: every tensor a rule or pattern considered, projected or not, and why.
 
-Logged once per injection (``MMLogger.get_current_instance()``) and printed by
-``tools/analysis_tools/print_projection_report.py``. Projected rows carry the projector's certificate: kept
-directions out of the total, exact null directions, the cutoff ``τ`` used, and the bound
+Logged once per injection (``MMLogger.get_current_instance()``) and printed
+by ``tools/analysis_tools/print_projection_report.py``. Projected rows carry the projector's
+certificate: kept directions out of the total, exact null directions, the cutoff ``τ`` used, and the bound
 constant ``β = ‖A P‖₂`` (``‖W ρ(g) − W‖_F ≤ β ‖θ‖_F`` per slice, see
 ``mmsofteq.projection.ProjectionCertificate``).
 """
@@ -26,9 +26,10 @@ class ProjectedTensor:
     Attributes:
         name: state-dict key.
         shape: shape of ``θ``.
-        kind: ``'patch_embed' | 'pos_embed' | 'conv'``.
-        target: ``'kernel'`` or ``'pos_grid'``.
-        grid_size: ``k`` of the ``k x k`` grid ``P`` acts on.
+        kind: ``'patch_embed' | 'pos_embed' | 'conv' | 'rel_pos'``.
+        target: ``'kernel'``, ``'pos_grid'`` or ``'offset_grid'``.
+        grid_size: ``k`` of the ``k x k`` grid ``P`` acts on (``2M - 1`` for the offsets of an
+            ``M x M`` window).
         softness: the softness applied.
         certificate: the projector's certificate; ``None`` for softness 1 (no projector is
             built, the tensor is not touched at all).
@@ -66,7 +67,8 @@ class ProjectedTensor:
 
 @dataclass(frozen=True)
 class UntouchedTensor:
-    """A candidate tensor (a Conv2d weight, or a grid a rule matched) that stays ``θ``."""
+    """A candidate tensor that stays ``θ``: a conv weight, a grid or table a rule matched, or
+    a spatial tensor of a ruled backbone that no rule can project (the reason says why)."""
 
     name: str
     shape: tuple
@@ -79,9 +81,10 @@ class ProjectionReport:
 
     group: str
     model_type: str
-    backbones: list = field(default_factory=list)  # [(module path, rule key)]
+    backbones: list = field(default_factory=list)  # [(module path, rule key or 'auto')]
     projected: list = field(default_factory=list)  # [ProjectedTensor] incl. identities
     untouched: list = field(default_factory=list)  # [UntouchedTensor]
+    notes: list = field(default_factory=list)  # [str]: decisions such as rules='auto'
 
     @property
     def num_projected(self) -> int:
@@ -99,6 +102,7 @@ class ProjectionReport:
         backbones = ', '.join(f"{path or '<model>'} ({key})" for path, key in self.backbones)
         lines = [f'mmsofteq projection report for {self.model_type} (group {self.group}; '
                  f"ruled backbones: {backbones or 'none'})"]
+        lines.extend(self.notes)
         rows = [entry.row(self.group) for entry in self.projected]
         if rows:
             lines.append(text_table(COLUMNS, [[row[col] for col in COLUMNS] for row in rows]))

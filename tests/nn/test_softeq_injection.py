@@ -176,23 +176,30 @@ def test_include_on_a_model_without_rules_and_non_square_kernels():
 
 
 def test_unknown_backbone_error_names_type_and_how_to_add_a_rule():
-    cfg = dict(type='ImageClassifier', backbone=dict(type='MobileNetV2', widen_factor=0.25),
+    cfg = dict(type='ImageClassifier', backbone=dict(type='ShuffleNetV2', widen_factor=0.5),
                neck=dict(type='GlobalAveragePooling'),
-               head=dict(type='LinearClsHead', num_classes=3, in_channels=1280))
+               head=dict(type='LinearClsHead', num_classes=3, in_channels=1024))
     model = build('mmpretrain', cfg)
     with pytest.raises(ValueError) as error:
         inject_soft_equivariance(model, dict(group='C4', softness=0.5), log=False)
     message = str(error.value)
-    assert "backbone type 'mmpretrain.MobileNetV2'" in message
-    assert "rules={'mmpretrain.MobileNetV2': [dict(kind='conv'" in message
+    assert "backbone type 'mmpretrain.ShuffleNetV2'" in message
+    suggested = ("rules={'mmpretrain.ShuffleNetV2': [dict(kind='patch_embed', "
+                 r"pattern=r'^conv1\.conv\.weight$'), dict(kind='conv', pattern=r'\.weight$')]}")
+    assert suggested in message  # the stem is the patch embedding, every other conv 'conv'
+    assert "rules='auto'" in message
     assert 'mmseg.MixVisionTransformer' in message and 'register_rules' in message
     # ... and following the message works.
     report = inject_soft_equivariance(model, dict(
         group='C4', softness=0.5,
-        rules={'mmpretrain.MobileNetV2': [dict(kind='conv', pattern=r'\.weight$')]}), log=False)
-    assert report.backbones == [('backbone', 'mmpretrain.MobileNetV2')]
+        rules={'mmpretrain.ShuffleNetV2': [dict(kind='patch_embed',
+                                                pattern=r'^conv1\.conv\.weight$'),
+                                           dict(kind='conv', pattern=r'\.weight$')]}), log=False)
+    assert report.backbones == [('backbone', 'mmpretrain.ShuffleNetV2')]
     assert report.num_projected == sum(
         1 for m in model.backbone.modules() if isinstance(m, nn.Conv2d) and m.kernel_size[0] > 1)
+    assert [e.name for e in report.projected if e.kind == 'patch_embed'] == [
+        'backbone.conv1.conv.weight']
 
 
 def test_register_rules_for_a_custom_backbone():

@@ -39,7 +39,7 @@ from scipy.linalg import expm
 from torch import nn
 
 from mmsofteq.groups import GridSpace, parse_group
-from mmsofteq.nn import GridProjection, projected_parameters, softeq_report
+from mmsofteq.nn import GridProjection, OffsetGridProjection, projected_parameters, softeq_report
 from mmsofteq.utils import text_table
 
 #: Slices per chunk when applying a block of rows to the inputs (bounds temporary memory).
@@ -194,7 +194,8 @@ def effective_rows(module: nn.Module, name: str) -> tuple[np.ndarray, np.ndarray
 
     The effective tensor is ``getattr(module, name)`` (what the forward pass reads). Kernels
     ``(O, I, k, k)`` give ``O·I`` slices; a grid ``(1, t + h·w, C)`` gives its ``C`` channels
-    of the ``h·w`` grid tokens (the ``t`` prefix tokens are not projected).
+    of the ``h·w`` grid tokens (the ``t`` prefix tokens are not projected); a relative-position
+    table ``(n + extra, heads)`` its ``heads`` columns over the ``n`` offset rows.
     """
     projection = module.__dict__['_softeq_projections'][name]
     theta = module._parameters[name].detach()
@@ -203,6 +204,9 @@ def effective_rows(module: nn.Module, name: str) -> tuple[np.ndarray, np.ndarray
     if isinstance(projection, GridProjection):
         start = projection.prefix_tokens
         theta_rows, rows = theta[0, start:].T, effective[0, start:].T
+    elif isinstance(projection, OffsetGridProjection):
+        offsets = theta.shape[0] - projection.extra_rows
+        theta_rows, rows = theta[:offsets].T, effective[:offsets].T
     else:
         theta_rows, rows = theta.flatten(0, 1).flatten(1), effective.flatten(0, 1).flatten(1)
     return (rows.to(torch.float64).cpu().numpy(), theta_rows.to(torch.float64).cpu().numpy(),
@@ -274,7 +278,7 @@ def check_model_certificates(model: nn.Module, inputs: Optional[Mapping[str, obj
                                  tolerance=tolerance, inputs=fields, name=entry.name,
                                  kind=entry.kind, softness=entry.softness,
                                  kept=certificate.kept,
-                                 side='data' if entry.target == 'pos_grid' else 'kernel',
+                                 side='kernel' if entry.target == 'kernel' else 'data',
                                  rule=f'{certificate.generator}:{certificate.cutoff.describe()}'))
     return checks
 

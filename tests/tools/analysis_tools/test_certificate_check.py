@@ -31,10 +31,25 @@ def injected(scope, cfg, softeq, seed=0):
     return model
 
 
+def swin():
+    """mmseg Swin with an absolute position grid and relative-position tables."""
+    return dict(type='SwinTransformer', pretrain_img_size=32, embed_dims=8, depths=(1, 1),
+                num_heads=(1, 1), strides=(4, 2), window_size=4, out_indices=(0, 1),
+                use_abs_pos_embed=True)
+
+
+def beit():
+    """mmseg BEiT: relative-position tables with 3 trailing cls-token rows."""
+    return dict(type='BEiT', img_size=32, patch_size=8, embed_dims=16, num_layers=1,
+                num_heads=2, mlp_ratio=2, out_indices=(0, ))
+
+
 MODELS = {
     'segformer': ('mmseg', mit),
     'resnet': ('mmpretrain', pretrain_resnet),
     'vit': ('mmpretrain', pretrain_vit),
+    'swin': ('mmseg', swin),
+    'beit': ('mmseg', beit),
 }
 
 
@@ -52,6 +67,8 @@ def test_measured_error_never_exceeds_the_bound(model_name, group):
         kinds = {check.kind for check in checks}
         if model_name == 'vit':
             assert 'pos_embed' in kinds and 'patch_embed' in kinds
+        if model_name in ('swin', 'beit'):
+            assert 'rel_pos' in kinds
         for check in checks:
             assert check.passed, (check.name, check.measured, check.bound)
             # inputs never see more than the weight (Cauchy-Schwarz)

@@ -13,7 +13,7 @@ SEGFORMER = """
 RESNET = """
     _base_ = ['mmpretrain::resnet/resnet18_8xb32_in1k.py']
     custom_imports = dict(imports=['mmsofteq'], allow_failed_imports=False)
-    softeq = dict(group='C8', softness=dict(conv=0.95))
+    softeq = dict(group='C8', softness=dict(patch_embed=0.9, conv=0.95))
     custom_hooks = [dict(type='mmsofteq.SoftEqHook', softeq=softeq)]
 """
 
@@ -44,7 +44,9 @@ def test_resnet18_config_with_the_hook(tmp_path, capsys):
     out = report_of(tmp_path, capsys, RESNET)
     assert 'mmpretrain.ImageClassifier (group C8; ruled backbones: backbone (mmpretrain.ResNet))' \
         in out
-    assert 'backbone.conv1.weight' in out and '64x3x7x7' in out
+    stem = next(line.split() for line in out.splitlines()
+                if line.startswith('backbone.conv1.weight'))
+    assert stem[1:5] == ['patch_embed', '64x3x7x7', 'C8', '0.9']
     assert 'projected: 17 tensor(s)' in out
     assert 'untouched x3: kernel 1x1 < min_kernel_size=2' in out
 

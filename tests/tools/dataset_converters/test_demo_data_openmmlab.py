@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 from digits_render import (DEMO_CLASSES, DEMO_CLS_CLASSES, DEMO_PALETTE, demo_cls_metainfo,
                            demo_seg_metainfo, voc_colormap)
+from fixtures.tools import REPO
 from mmengine.registry import DefaultScope
 from PIL import Image
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 @pytest.fixture(scope='module')
