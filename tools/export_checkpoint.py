@@ -20,6 +20,7 @@ from mmengine.runner import load_checkpoint
 from mmengine.runner.checkpoint import weights_to_cpu
 
 from mmsofteq.apis import add_config_arguments, build_model_from_config, load_config, plain_config
+from mmsofteq.engine.hooks import first_non_finite
 from mmsofteq.nn import export_model, softeq_config, softeq_report
 
 
@@ -38,6 +39,10 @@ def export_checkpoint(config: Config, checkpoint: str, out: str, out_config=None
     model = build_model_from_config(config)
     loaded = load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
                              revise_keys=[(r'^module\.', '')])
+    bad = first_non_finite(model.state_dict().items())
+    if bad is not None:
+        raise FloatingPointError(f'{checkpoint}: {bad[0]} has {bad[1]} NaN and {bad[2]} Inf '
+                                 'value(s); refusing to export non-finite weights')
     meta = dict(loaded.get('meta', {})) if isinstance(loaded, dict) else {}
     meta['softeq_export'] = dict(source=osp.abspath(checkpoint),
                                  softeq=softeq_config(model).as_dict(),

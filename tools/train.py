@@ -2,7 +2,7 @@
 (registry scope, safe checkpoint loading) and CPU-only runs (``prepare_runtime``: gloo for
 ``--launcher pytorch``, SyncBN -> BN).
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume] [--amp] [--cfg-options k=v ...]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [PATH]] [--amp] [--cfg-options k=v ...]
     bash tools/dist_train.sh CONFIG N [--work-dir DIR] ...
 """
 import argparse
@@ -25,8 +25,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a model (mmseg / mmpretrain config)')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
-    parser.add_argument('--resume', action='store_true', default=False,
-                        help='resume from the latest checkpoint in the work_dir automatically')
+    parser.add_argument('--resume', nargs='?', const='auto', default=None, metavar='PATH',
+                        help='resume: from the latest checkpoint of the work_dir (no PATH) or '
+                        'from the checkpoint PATH')
     parser.add_argument('--amp', action='store_true', default=False,
                         help='enable automatic-mixed-precision training (needs a CUDA device)')
     add_config_arguments(parser)
@@ -53,7 +54,10 @@ def build_cfg(args, parser):
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
-    cfg.resume = args.resume
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume is not None:
+        cfg.resume, cfg.load_from = True, args.resume
     return cfg
 
 

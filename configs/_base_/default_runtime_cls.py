@@ -1,5 +1,9 @@
-# mmpretrain's default runtime, keeping the two newest epoch checkpoints and a fixed seed.
+# mmpretrain's default runtime, keeping the two newest epoch checkpoints and a fixed seed, plus
+# mmsofteq's check for non-finite weights and loss.
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2))
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2),
+    # mmsofteq: stop on NaN / Inf weights or loss (off: default_hooks.finite_check=None)
+    finite_check=dict(type='mmsofteq.FiniteCheckHook'))
 randomness = dict(seed=0, deterministic=False)

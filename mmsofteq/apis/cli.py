@@ -46,11 +46,32 @@ def runner_config(args: argparse.Namespace) -> Config:
     ``args.cfg_options`` merged, ``launcher`` set, and ``work_dir`` from ``--work-dir``, else
     the config's, else ``./work_dirs/<config name>`` (mmseg's priority)."""
     cfg = load_config(args.config, args.cfg_options)
+    drop_switched_off_hooks(cfg)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+#: The default hooks mmengine 0.10.7's Runner knows; ``None`` removes one of them.
+MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'sampler_seed', 'logger', 'param_scheduler',
+                          'checkpoint')
+
+
+def drop_switched_off_hooks(cfg: Config) -> Config:
+    """Remove ``default_hooks`` entries set to ``None`` that mmengine does not know (in place).
+
+    mmengine asserts on ``default_hooks=dict(finite_check=None)`` (``None`` only removes its
+    own defaults); with this, ``None`` switches off any hook, e.g. mmseg's
+    ``visualization`` or mmsofteq's ``finite_check``.
+    """
+    hooks = cfg.get('default_hooks', None)
+    if isinstance(hooks, dict):
+        for key in [key for key, hook in hooks.items()
+                    if hook is None and key not in MMENGINE_DEFAULT_HOOKS]:
+            hooks.pop(key)
     return cfg
 
 

@@ -27,7 +27,7 @@ from mmengine.registry import MODELS as ROOT_MODELS
 from mmengine.registry import init_default_scope
 from torch import nn
 
-from ..engine.hooks import SoftEqHook
+from ..engine.hooks import FiniteCheckHook, SoftEqHook
 from ..engine.runner import RotatedTestLoop, RotatedValLoop
 from ..models import build_softeq_model
 from ..nn import inject_soft_equivariance
@@ -57,6 +57,19 @@ def is_softeq_model_cfg(model_cfg: Any) -> bool:
 def is_softeq_hook_cfg(hook_cfg: Any) -> bool:
     """``hook_cfg`` builds ``mmsofteq.SoftEqHook``."""
     return isinstance(hook_cfg, dict) and _names(hook_cfg.get('type'), SoftEqHook)
+
+
+def is_mmsofteq_hook_cfg(hook_cfg: Any) -> bool:
+    """``hook_cfg`` builds a hook of the ``mmsofteq`` scope (``SoftEqHook``,
+    ``FiniteCheckHook``)."""
+    if not isinstance(hook_cfg, dict):
+        return False
+    hook_type = hook_cfg.get('type')
+    if is_softeq_hook_cfg(hook_cfg) or _names(hook_type, FiniteCheckHook):
+        return True
+    if isinstance(hook_type, str):
+        return hook_type.split('.')[0] == 'mmsofteq'
+    return getattr(hook_type, '__module__', '').split('.')[0] == 'mmsofteq'
 
 
 def is_rotated_loop_config(loop_cfg: Any) -> bool:
@@ -200,7 +213,7 @@ def _plain_evaluator(evaluator: Any) -> Any:
 
 
 def plain_config(cfg: Config) -> Config:
-    """``cfg`` without mmsofteq: the base model, no ``SoftEqHook``, plain ``ValLoop`` /
+    """``cfg`` without mmsofteq: the base model, no mmsofteq hooks, plain ``ValLoop`` /
     ``TestLoop`` and mmseg / mmpretrain metrics, no ``mmsofteq`` import.
 
     Vanilla mmseg / mmpretrain tools run it on a checkpoint written by
@@ -218,11 +231,11 @@ def plain_config(cfg: Config) -> Config:
     plain.model = plain_model_config(cfg)
     if 'custom_hooks' in plain:
         plain.custom_hooks = [hook for hook in plain.custom_hooks or []
-                              if not is_softeq_hook_cfg(hook)]
+                              if not is_mmsofteq_hook_cfg(hook)]
     default_hooks = plain.get('default_hooks', None)
     if default_hooks:
         plain.default_hooks = {key: hook for key, hook in default_hooks.items()
-                               if not is_softeq_hook_cfg(hook)}
+                               if not is_mmsofteq_hook_cfg(hook)}
     imports: Optional[dict] = plain.get('custom_imports', None)
     if imports is not None:
         modules = imports.get('imports', [])

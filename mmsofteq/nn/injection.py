@@ -25,11 +25,14 @@ Injection is idempotent for an equal config and refuses a different one.
 from __future__ import annotations
 
 import difflib
+import logging
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Union
 
 import torch
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from torch import nn
 
@@ -350,6 +353,26 @@ def _decide(candidate: _Candidate, config: SoftEqConfig) -> None:
         candidate.reason = f'kernel {height}x{width} < min_kernel_size={config.min_kernel_size}'
 
 
+def _check_not_a_no_op(model: nn.Module, report: ProjectionReport) -> None:
+    """Nothing selected is an error; selected but all identity a warning that says why."""
+    if not report.projected:
+        reasons = Counter(entry.reason for entry in report.untouched)
+        summary = '; '.join(f'{reason} (x{count})' for reason, count in reasons.most_common(4))
+        raise ValueError(
+            f'softeq projects nothing in {_describe_type(model)}: every one of the '
+            f'{len(report.untouched)} candidate tensor(s) is left untouched ({summary or "none"}'
+            '). Loosen softeq.exclude / min_kernel_size, or drop softeq to train the plain '
+            'model.')
+    if all(entry.identity for entry in report.projected):
+        soft = [entry for entry in report.projected if entry.softness < 1.0]
+        why = ('softness 1 for every selected tensor' if not soft else
+               f'the cutoff keeps every direction (e.g. {soft[0].name}, softness '
+               f'{soft[0].softness:g}, {soft[0].grid_size}x{soft[0].grid_size} grid)')
+        print_log(f'softeq leaves {_describe_type(model)} unchanged: {why}; the model is the '
+                  'base model (equivariance error unbounded).', logger='current',
+                  level=logging.WARNING)
+
+
 def inject_soft_equivariance(model: nn.Module, softeq: SoftEqLike, *,
                              log: bool = True) -> ProjectionReport:
     """Re-parameterise ``model``'s rule-selected tensors as ``P·θ`` in place.
@@ -419,6 +442,8 @@ def inject_soft_equivariance(model: nn.Module, softeq: SoftEqLike, *,
         report.projected.append(entry)
         if not entry.identity:
             plan.append((candidate, projector))
+
+    _check_not_a_no_op(model, report)
 
     parameters_before = [id(p) for p in model.parameters()]
     for candidate, projector in plan:

@@ -2,8 +2,8 @@
 
 Logged once per injection (``MMLogger.get_current_instance()``) and printed
 by ``tools/analysis_tools/print_projection_report.py``. Projected rows carry the projector's
-certificate: kept directions out of the total, exact null directions, the cutoff ``τ`` used, and the bound
-constant ``β = ‖A P‖₂`` (``‖W ρ(g) − W‖_F ≤ β ‖θ‖_F`` per slice, see
+certificate: kept directions out of the total, exact null directions, the cutoff ``τ`` used,
+and the bound constant ``β = ‖A P‖₂`` (``‖W ρ(g) − W‖_F ≤ β ‖θ‖_F`` per slice, see
 ``mmsofteq.projection.ProjectionCertificate``).
 """
 from __future__ import annotations

@@ -1,99 +1,77 @@
-"""Load mmengine checkpoints under torch >= 2.6 without giving up safe unpickling.
+"""Checkpoint loading that resumes mmengine runs under torch >= 2.6 and cannot be turned
+against the user (threat model and details: ``docs/security.md``).
 
-Since torch 2.6, ``torch.load`` defaults to ``weights_only=True``: its unpickler builds only
-tensors, containers and an allow-list of globals. mmengine 0.10.7 calls ``torch.load`` without
-``weights_only``, and its checkpoints hold more than tensors, so ``runner.resume()`` /
-``tools/train.py --resume`` fail with ``UnpicklingError: Weights only load failed``.
+mmengine 0.10.7 loads every checkpoint with a bare ``torch.load``: under torch >= 2.6 that is
+weights-only, which refuses mmengine's own training checkpoints (``message_hub`` holds
+``HistoryBuffer`` objects with numpy arrays), and for http(s) URLs it goes through
+``torch.hub`` with full unpickling. :func:`enable_safe_checkpoint_loading` (run when
+``mmsofteq`` is imported) replaces mmengine's local and http(s) checkpoint schemes with
+:func:`load_checkpoint_file`, which for every file:
 
-:func:`enable_safe_checkpoint_loading` (called when ``mmsofteq`` is imported) fixes that by
-allow-listing, with ``torch.serialization.add_safe_globals``, exactly the globals that mmengine,
-mmseg and mmpretrain training checkpoints contain. They were found empirically with
-``torch.serialization.get_unsafe_globals_in_checkpoint`` on checkpoints written by the real
-``Runner`` (``tests/compat`` re-checks this on every run):
+1. checks it is intact -- not empty, a ``torch.save`` zip archive (or legacy file) whose
+   records match their CRC-32 -- and otherwise raises :class:`DamagedCheckpointError` with
+   path and size (never advice to trust the file);
+2. replays its pickle symbolically (:mod:`.checkpoint_scan`): the globals must be torch's
+   defaults, the user's ``add_safe_globals`` or mmsofteq's entries, and numpy / ``getattr``
+   only in the exact forms mmengine writes, else :class:`UnsafeCheckpointError`;
+3. loads it with torch's weights-only unpickler, mmsofteq's entries added *for this thread and
+   this call only* (nothing is added to torch's process-wide list: a plain ``torch.load``
+   elsewhere, in this or another thread, keeps torch's defaults);
+4. moves out the config texts mmengine would execute -- ``meta['config']`` (run by
+   ``Runner.resume``), ``meta['cfg']`` and ``message_hub['runtime_info']['cfg']`` (run by
+   mmengine's inferencers given weights only) -- into ``meta['untrusted_config_text']`` as
+   plain strings; ``meta['config']`` keeps only a literal ``gpu_ids`` (the one value resume
+   reads).
 
-==========================================  ===============================================
-global in the pickle                        where it comes from
-==========================================  ===============================================
-``mmengine.logging.history_buffer.          ``message_hub.log_scalars`` (the logged losses,
-HistoryBuffer``                             lr, times)
-``numpy._core.multiarray._reconstruct``,    ``HistoryBuffer._log_history`` /
-``numpy.ndarray``, ``numpy.dtype``          ``_count_history`` arrays
-``numpy._core.multiarray.scalar``           numpy scalars (e.g. a metric in ``runtime_info``)
-``numpy.dtypes.*DType``                     the dtype instances' classes (numpy >= 1.25
-                                            builds them during unpickling)
-``builtins.getattr``                        ``HistoryBuffer`` pickles its statistics methods
-                                            as ``getattr(HistoryBuffer, 'mean')`` etc.
-==========================================  ===============================================
-
-``builtins.getattr`` is *not* allow-listed: under that name we register
-:func:`_restricted_getattr`, which only returns public plain functions defined on
-``HistoryBuffer`` and raises ``UnpicklingError`` for anything else, so a checkpoint cannot use
-it to reach arbitrary attributes. numpy 1.x names (``numpy.core.multiarray.*``) are registered
-too, so checkpoints written with numpy 1.x load under numpy 2.x. Every other global is still
-refused.
-
-Opt-in for trusted files: with the environment variable ``MMSOFTEQ_TRUST_CHECKPOINTS=1`` (read
-at every load), or inside ``with trusted_checkpoint_loading():``, the loads that go through
-mmengine's ``CheckpointLoader`` (``Runner.resume``, ``Runner.load_checkpoint``, ``load_from``,
-``init_cfg=dict(type='Pretrained')``, ``mmengine.runner.load_checkpoint``) use
-``weights_only=False``, i.e. full pickle, which can execute arbitrary code: use it only for
-checkpoints you produced or trust. Direct ``torch.load`` calls elsewhere are not affected.
+http(s) URLs are downloaded to torch's hub cache (rank 0 first) and loaded the same way.
+Trusted loads (:mod:`.checkpoint_trust`) skip steps 2-4 and use ``weights_only=False``.
 """
 from __future__ import annotations
 
+import ast
 import contextlib
-import functools
 import inspect
 import logging
 import os
 import pickle
+import re
 import threading
-import warnings
-from typing import Any, Callable, Iterator, List, Tuple, Union
+import urllib.parse
+import zipfile
+import zlib
+from typing import Any, Callable, Dict, Iterator, Optional
 
 import numpy as np
 import torch
+import torch._weights_only_unpickler as weights_only_unpickler
 
-TRUST_ENV_VAR = 'MMSOFTEQ_TRUST_CHECKPOINTS'
-_TRUE_VALUES = ('1', 'true', 'yes', 'y', 'on')
+from .checkpoint_errors import DamagedCheckpointError, UnsafeCheckpointError
+from .checkpoint_scan import (DTYPE, GETATTR, HISTORY_BUFFER, NDARRAY, NUMPY_CODES, RECONSTRUCT,
+                              SCALAR, scan_legacy_file, scan_pickle)
+from .checkpoint_trust import trust_checkpoints_enabled
+
 _TORCH_FORCE_SAFE = 'TORCH_FORCE_WEIGHTS_ONLY_LOAD'
-_TORCH_FORCE_UNSAFE = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
+_DATA_RECORD = re.compile(r'[^/]+/data\.pkl')
+UNTRUSTED_CONFIG_KEY = 'untrusted_config_text'
 
-SafeGlobal = Union[Callable, Tuple[Callable, str]]
-
-_lock = threading.RLock()
-_trust_depth = 0  # > 0 inside ``trusted_checkpoint_loading()``
+_lock = threading.Lock()
 _enabled = False
+_allowed_here = threading.local()  # .globals: name -> object, only during one of our loads
+_torch_user_allowed_globals: Optional[Callable[[], Dict[str, Any]]] = None
 
 
-def _getattr_owners() -> tuple:
-    from mmengine.logging.history_buffer import HistoryBuffer
-    return (HistoryBuffer, )
-
-
+# ---- mmsofteq's allow-list ------------------------------------------------------------------
 def _restricted_getattr(obj: Any, name: str) -> Any:
-    """``getattr`` as the weights-only unpickler may call it: public functions of an owner.
-
-    mmengine's ``HistoryBuffer`` pickles its ``_statistics_methods`` (``HistoryBuffer.min``,
-    ``.max``, ``.mean``, ``.current``) as ``getattr(HistoryBuffer, name)``. Only that form is
-    accepted: ``obj`` must be one of the allow-listed owner classes, and ``name`` a public
-    plain function defined in its class body.
-    """
-    if not isinstance(name, str):
-        raise pickle.UnpicklingError(f'getattr with a non-string name {name!r} is not allowed')
-    if any(obj is owner for owner in _getattr_owners()):
-        value = vars(obj).get(name)
-        if not name.startswith('_') and inspect.isfunction(value):
-            return value
-    raise pickle.UnpicklingError(
-        f'getattr({getattr(obj, "__qualname__", type(obj).__name__)}, {name!r}) is not allowed '
-        'by mmsofteq\'s checkpoint allow-list (only public functions of mmengine\'s '
-        'HistoryBuffer are). If you trust this file, set '
-        f'{TRUST_ENV_VAR}=1 to load it with weights_only=False.')
+    """``getattr`` as the weights-only unpickler may call it: public functions of
+    mmengine's ``HistoryBuffer`` only (how it pickles its statistics methods)."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    value = vars(HistoryBuffer).get(name) if obj is HistoryBuffer else None
+    if isinstance(name, str) and not name.startswith('_') and inspect.isfunction(value):
+        return value
+    raise pickle.UnpicklingError(f'getattr({obj!r}, {name!r}) is not allowed')
 
 
-def _numpy_core():
-    """numpy's ``multiarray`` module under both its numpy 2 and numpy 1 import paths."""
+def _multiarray():
     try:
         from numpy._core import multiarray  # numpy >= 2
     except ImportError:  # pragma: no cover - numpy 1.x
@@ -101,116 +79,274 @@ def _numpy_core():
     return multiarray
 
 
-def mmengine_safe_globals() -> List[SafeGlobal]:
-    """The allow-list installed by :func:`enable_safe_checkpoint_loading` (see module doc)."""
+def mmengine_checkpoint_globals() -> Dict[str, Any]:
+    """The globals mmsofteq adds, within its own loads, to torch's weights-only unpickler.
+
+    Returns a dict from the full name the pickle uses to the object it gets:
+
+    ===============================================  =====================================
+    name                                             why
+    ===============================================  =====================================
+    ``mmengine.logging.history_buffer.HistoryBuffer``  ``message_hub.log_scalars``
+    ``builtins.getattr`` (restricted)                ``HistoryBuffer`` statistics methods
+    ``numpy.ndarray``, ``numpy.dtype``,              ``HistoryBuffer`` arrays, numpy
+    ``numpy[._]core.multiarray._reconstruct`` /      scalars in ``runtime_info``
+    ``.scalar``
+    ``numpy.dtypes.<Type>DType`` for the numeric     the classes of rebuilt dtypes
+    codes of ``NUMPY_CODES`` (never named in a       (checked when their state is set)
+    pickle; torch checks the type of a rebuilt
+    object)
+    ===============================================  =====================================
+
+    Every use of them is checked first by :func:`mmsofteq.utils.checkpoint_scan.scan_pickle`.
+    """
     from mmengine.logging.history_buffer import HistoryBuffer
 
-    multiarray = _numpy_core()
-    safe: List[SafeGlobal] = [HistoryBuffer, np.ndarray, np.dtype]
-    for name in ('_reconstruct', 'scalar'):
-        function = getattr(multiarray, name)
-        safe.append((function, f'numpy._core.multiarray.{name}'))
-        safe.append((function, f'numpy.core.multiarray.{name}'))
-    dtypes = getattr(np, 'dtypes', None)  # numpy >= 1.25
-    if dtypes is not None:
-        safe.extend(getattr(dtypes, name) for name in sorted(dir(dtypes))
-                    if name.endswith('DType') and isinstance(getattr(dtypes, name), type))
-    safe.append((_restricted_getattr, 'builtins.getattr'))
-    return safe
+    multiarray = _multiarray()
+    entries: Dict[str, Any] = {HISTORY_BUFFER: HistoryBuffer, GETATTR: _restricted_getattr,
+                               NDARRAY: np.ndarray, DTYPE: np.dtype}
+    for name in RECONSTRUCT:
+        entries[name] = multiarray._reconstruct
+    for name in SCALAR:
+        entries[name] = multiarray.scalar
+    for code in NUMPY_CODES:
+        dtype_class = type(np.dtype(code))
+        entries[f'numpy.dtypes.{dtype_class.__name__}'] = dtype_class
+    return entries
 
 
-def trust_checkpoints_enabled() -> bool:
-    """Whether mmengine's checkpoint loads currently use ``weights_only=False``."""
-    return _trust_depth > 0 or os.environ.get(TRUST_ENV_VAR, '').strip().lower() in _TRUE_VALUES
+def _user_allowed_globals_in_scope() -> Dict[str, Any]:
+    """torch's ``_get_user_allowed_globals`` plus this thread's entries during our loads."""
+    allowed = _torch_user_allowed_globals()
+    extra = getattr(_allowed_here, 'globals', None)
+    if extra:
+        allowed = {**allowed, **extra}
+    return allowed
 
 
 @contextlib.contextmanager
-def trusted_checkpoint_loading() -> Iterator[None]:
-    """Within the block, mmengine's ``CheckpointLoader`` loads with ``weights_only=False``.
-
-    Full unpickling can execute code stored in the file: only for checkpoints you trust.
-    """
-    global _trust_depth
-    with _lock:
-        _trust_depth += 1
+def _allowed_in_this_thread(entries: Dict[str, Any]) -> Iterator[None]:
+    previous = getattr(_allowed_here, 'globals', None)
+    _allowed_here.globals = entries
     try:
         yield
     finally:
-        with _lock:
-            _trust_depth -= 1
+        _allowed_here.globals = previous
 
 
-@contextlib.contextmanager
-def _torch_load_defaults_to_full_pickle() -> Iterator[None]:
-    """Make ``torch.load`` calls that do not pass ``weights_only`` use ``weights_only=False``.
-
-    torch reads ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` at every call; calls that pass
-    ``weights_only`` explicitly keep their choice. The variable is restored on exit.
-    """
-    with _lock:
-        previous = os.environ.get(_TORCH_FORCE_UNSAFE)
-        os.environ[_TORCH_FORCE_UNSAFE] = '1'
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings('ignore', message='Environment variable '
-                                        'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected')
-                yield
-        finally:
-            if previous is None:
-                os.environ.pop(_TORCH_FORCE_UNSAFE, None)
-            else:
-                os.environ[_TORCH_FORCE_UNSAFE] = previous
+def _torch_allowed_names() -> set:
+    """Names torch's weights-only unpickler accepts right now (defaults + add_safe_globals)."""
+    return (set(weights_only_unpickler._get_allowed_globals())
+            | set(_torch_user_allowed_globals()))
 
 
-def _log(message: str, level: int) -> None:
+# ---- integrity ------------------------------------------------------------------------------
+def _read_checked_zip(path: str, file) -> bytes:
+    """CRC-check every record of a ``torch.save`` zip archive; return its ``data.pkl``."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            bad_record = archive.testzip()
+            if bad_record is not None:
+                raise DamagedCheckpointError(
+                    path, f'the record {bad_record} does not match its CRC-32 (corrupted bytes)')
+            records = [name for name in archive.namelist() if _DATA_RECORD.fullmatch(name)]
+            if len(records) != 1:
+                raise DamagedCheckpointError(
+                    path, 'it is a zip archive but not one written by torch.save (no single '
+                    '<name>/data.pkl record)')
+            return archive.read(records[0])
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+        raise DamagedCheckpointError(path, f'its zip archive is unreadable ({error})') from error
+
+
+def _open_checked(path: str):
+    """Open ``path``; return ``(file, data_pkl)`` (``data_pkl`` None for a legacy file)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'{path} can not be found.')
+    if os.path.getsize(path) == 0:
+        raise DamagedCheckpointError(path, 'the file is empty')
+    file = open(path, 'rb')
+    try:
+        head = file.read(4)
+        file.seek(0)
+        if zipfile.is_zipfile(file):
+            file.seek(0)
+            data = _read_checked_zip(path, file)
+            file.seek(0)
+            return file, data
+        if head.startswith(b'PK'):
+            raise DamagedCheckpointError(
+                path, 'it starts like a zip archive but has no end record (truncated)')
+        if head[:1] != b'\x80':  # every torch.save file starts with a pickle protocol mark
+            raise DamagedCheckpointError(
+                path, f'it is neither a torch.save zip archive nor a legacy torch.save file '
+                f'(first bytes {head!r})')
+        file.seek(0)
+        return file, None
+    except BaseException:
+        file.close()
+        raise
+
+
+# ---- loading --------------------------------------------------------------------------------
+def _log(message: str, level: int = logging.INFO) -> None:
     from mmengine.logging import print_log
     print_log(message, logger='current', level=level)
 
 
-def _wrap_checkpoint_loader(load_checkpoint: Callable) -> Callable:
-    """Wrap ``CheckpointLoader.load_checkpoint`` (the function under the classmethod)."""
+def _config_without_code(config_text: Any) -> Optional[str]:
+    """The literal ``gpu_ids = ...`` of a config text (all ``Runner.resume`` reads), or None."""
+    if not isinstance(config_text, str):
+        return None
+    try:
+        tree = ast.parse(config_text)
+    except (SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and node.targets[0].id == 'gpu_ids'):
+            try:
+                return f'gpu_ids = {ast.literal_eval(node.value)!r}\n'
+            except ValueError:
+                return None
+    return None
 
-    @functools.wraps(load_checkpoint)
-    def load_checkpoint_with_policy(cls, filename, map_location=None, logger='current'):
+
+def _drop_config_code(checkpoint: Any) -> None:
+    """Move the config texts mmengine would execute out of an untrusted checkpoint.
+
+    ``Runner.resume`` executes ``meta['config']`` and mmengine's ``BaseInferencer`` executes
+    ``message_hub['runtime_info']['cfg']`` / ``meta['cfg']`` (when given weights without a
+    config). They are moved, as plain strings, into ``meta['untrusted_config_text']``
+    (``{'meta.config': ..., ...}``); ``meta['config']`` keeps only a literal ``gpu_ids``.
+    """
+    if not isinstance(checkpoint, dict):
+        return
+    meta = checkpoint.get('meta')
+    message_hub = checkpoint.get('message_hub')
+    runtime_info = message_hub.get('runtime_info') if isinstance(message_hub, dict) else None
+    moved: Dict[str, str] = {}
+    for place, holder, key in (('meta.config', meta, 'config'), ('meta.cfg', meta, 'cfg'),
+                               ('message_hub.runtime_info.cfg', runtime_info, 'cfg')):
+        if isinstance(holder, dict) and key in holder:
+            text = holder.pop(key)
+            moved[place] = text if isinstance(text, str) else repr(text)
+    if not moved:
+        return
+    if not isinstance(meta, dict):
+        meta = checkpoint['meta'] = {}
+    meta[UNTRUSTED_CONFIG_KEY] = moved
+    literal = _config_without_code(moved.get('meta.config'))
+    if literal is not None:
+        meta['config'] = literal
+
+
+def _load_trusted(path: str, file, map_location: Any) -> Any:
+    if os.environ.get(_TORCH_FORCE_SAFE, '').strip().lower() in ('1', 'true', 'yes', 'y', 'on'):
+        raise RuntimeError(f'{path}: full unpickling was asked for (trusted load) but '
+                           f'{_TORCH_FORCE_SAFE} forces weights_only=True; unset one of them.')
+    _log(f'trusted load of {path}: full unpickling (weights_only=False)', logging.WARNING)
+    return torch.load(file, map_location=map_location, weights_only=False)
+
+
+def _load_scanned(path: str, file, data_pkl: Optional[bytes], map_location: Any) -> Any:
+    if data_pkl is None:  # legacy format (torch < 1.6): torch's defaults only
+        entries: Dict[str, Any] = {}
+        scan_legacy_file(file, _torch_allowed_names(), path)
+        file.seek(0)
+    else:
+        entries = mmengine_checkpoint_globals()
+        scan_pickle(data_pkl, _torch_allowed_names() | set(entries), path)
+    try:
+        with _allowed_in_this_thread(entries):
+            checkpoint = torch.load(file, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:  # torch refused what the scan let through
+        raise UnsafeCheckpointError(f'{path}: {error}', path) from error
+    except EOFError as error:
+        raise DamagedCheckpointError(path, 'it ends early (truncated)') from error
+    _drop_config_code(checkpoint)
+    return checkpoint
+
+
+def load_checkpoint_file(filename: str, map_location: Any = None) -> Any:
+    """Load a local checkpoint the safe way (module docstring); trusted loads use full pickle.
+
+    Args:
+        filename: local path (``~`` expanded).
+        map_location: as for ``torch.load``.
+
+    Raises:
+        FileNotFoundError: no such file.
+        DamagedCheckpointError: empty, truncated, corrupted or not a checkpoint.
+        UnsafeCheckpointError: intact, but refused by the checks (and not trusted).
+    """
+    enable_safe_checkpoint_loading()
+    path = os.path.expanduser(str(filename))
+    file, data_pkl = _open_checked(path)
+    with file:
         if trust_checkpoints_enabled():
-            if os.environ.get(_TORCH_FORCE_SAFE, '').strip().lower() in _TRUE_VALUES:
-                raise RuntimeError(f'{TRUST_ENV_VAR} asks for weights_only=False but '
-                                   f'{_TORCH_FORCE_SAFE} forces weights_only=True; unset one.')
-            _log(f'{TRUST_ENV_VAR}: loading {filename} with weights_only=False (full pickle)',
-                 logging.WARNING)
-            with _torch_load_defaults_to_full_pickle():
-                return load_checkpoint(cls, filename, map_location, logger)
-        try:
-            return load_checkpoint(cls, filename, map_location, logger)
-        except pickle.UnpicklingError as error:
-            raise pickle.UnpicklingError(
-                f'{error}\n\nmmsofteq: {filename} holds a global outside the allow-list for '
-                'mmengine checkpoints (mmsofteq.compat.mmengine_safe_globals()). If you trust '
-                f'the file, set {TRUST_ENV_VAR}=1 to load it with weights_only=False, or '
-                'allow-list the type with torch.serialization.add_safe_globals([...]).'
-            ) from error
+            return _load_trusted(path, file, map_location)
+        return _load_scanned(path, file, data_pkl, map_location)
 
-    load_checkpoint_with_policy.__mmsofteq_wrapped__ = True
-    return load_checkpoint_with_policy
+
+def load_from_local_checked(filename: str, map_location: Any = None) -> Any:
+    """mmengine ``CheckpointLoader`` scheme ``''`` (local files): :func:`load_checkpoint_file`."""
+    return load_checkpoint_file(filename, map_location)
+
+
+def download_checkpoint(url: str, model_dir: Optional[str] = None,
+                        progress: bool = True) -> str:
+    """Download ``url`` once into ``model_dir`` (default: torch hub's ``checkpoints`` folder,
+    the one mmengine uses); return the local path. Writes are atomic (temporary file + move)."""
+    model_dir = model_dir or os.path.join(torch.hub.get_dir(), 'checkpoints')
+    os.makedirs(model_dir, exist_ok=True)
+    file_name = os.path.basename(urllib.parse.urlparse(url).path)
+    if not file_name:
+        raise ValueError(f'{url}: the URL names no file')
+    cached = os.path.join(model_dir, file_name)
+    if not os.path.exists(cached):
+        _log(f'downloading {url} to {cached}')
+        torch.hub.download_url_to_file(url, cached, None, progress=progress)
+    return cached
+
+
+def load_from_http_checked(filename: str, map_location: Any = None,
+                           model_dir: Optional[str] = None,
+                           progress: bool = os.isatty(0)) -> Any:
+    """mmengine scheme ``http://`` / ``https://``: download (rank 0 first), then load the
+    local copy with :func:`load_checkpoint_file`."""
+    from mmengine.dist import get_dist_info
+
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        path = download_checkpoint(filename, model_dir, progress)
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            path = download_checkpoint(filename, model_dir, progress)
+    return load_checkpoint_file(path, map_location)
 
 
 def enable_safe_checkpoint_loading() -> None:
-    """Allow-list mmengine's checkpoint globals and install the trust opt-in. Idempotent.
+    """Install mmsofteq's loaders for mmengine's local and http(s) schemes. Idempotent.
 
-    Does nothing on torch without ``add_safe_globals`` (< 2.4), where ``torch.load`` still
-    defaults to full unpickling.
+    Also routes mmengine's ``torchvision://``, ``open-mmlab://`` and ``mmcls://`` schemes
+    (which download through ``load_from_http``) to :func:`load_from_http_checked`, and hooks
+    the per-thread allow-list into torch's weights-only unpickler (a no-op outside our loads).
     """
-    global _enabled
+    global _enabled, _torch_user_allowed_globals
     with _lock:
         if _enabled:
             return
-        if not hasattr(torch.serialization, 'add_safe_globals'):  # pragma: no cover
-            _enabled = True
-            return
-        from mmengine.runner.checkpoint import CheckpointLoader
+        from mmengine.runner import checkpoint as mmengine_checkpoint
 
-        torch.serialization.add_safe_globals(mmengine_safe_globals())
-        original = inspect.getattr_static(CheckpointLoader, 'load_checkpoint').__func__
-        if not getattr(original, '__mmsofteq_wrapped__', False):
-            CheckpointLoader.load_checkpoint = classmethod(_wrap_checkpoint_loader(original))
+        current = weights_only_unpickler._get_user_allowed_globals
+        if current is not _user_allowed_globals_in_scope:
+            _torch_user_allowed_globals = current
+            weights_only_unpickler._get_user_allowed_globals = _user_allowed_globals_in_scope
+        loader = mmengine_checkpoint.CheckpointLoader
+        loader.register_scheme(prefixes='', loader=load_from_local_checked, force=True)
+        loader.register_scheme(prefixes=('http://', 'https://'), loader=load_from_http_checked,
+                               force=True)
+        mmengine_checkpoint.load_from_http = load_from_http_checked
         _enabled = True

@@ -11,6 +11,8 @@ the ``Runner`` is built:
 * CPU, any launcher: ``SyncBN`` / ``MMSyncBN`` norm configs anywhere in the config (``model``,
   top-level ``norm_cfg`` variables, ...) become ``BN`` and
   ``cfg.sync_bn`` is dropped (batch statistics are then per process, not synchronised).
+* Any device, ``--launcher pytorch|mpi|slurm``: ``cfg.env_cfg.dist_cfg.timeout`` defaults to
+  :data:`DEFAULT_COLLECTIVE_TIMEOUT_S` seconds (a frozen rank ends the job within minutes).
 * CPU, ``--launcher pytorch|mpi|slurm``: the default process group is initialised here with
   ``gloo`` from the launcher's environment variables (the ``Runner`` skips ``init_dist`` when a
   group exists), ``cfg.env_cfg.dist_cfg.backend`` is set to ``gloo`` and
@@ -34,6 +36,12 @@ SYNC_BN_TYPES = ('SyncBN', 'MMSyncBN')
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 DEFAULT_MASTER_ADDR = '127.0.0.1'
 DEFAULT_MASTER_PORT = '29500'
+#: Default collective timeout (seconds) of multi-process runs: a rank that stops answering
+#: (frozen, deadlocked, killed without its process group noticing) ends the job after this
+#: long instead of gloo's / NCCL's 30 / 10 minutes. Override with
+#: ``env_cfg.dist_cfg.timeout`` (seconds) when a rank-0-only step (a huge checkpoint written
+#: to slow storage, a long single-rank evaluation) can take longer.
+DEFAULT_COLLECTIVE_TIMEOUT_S = 300
 
 
 @dataclass(frozen=True)
@@ -140,6 +148,19 @@ def _is_ddp_wrapper(type_name: Any) -> bool:
     return isinstance(wrapper, type) and issubclass(wrapper, DistributedDataParallel)
 
 
+def set_collective_timeout(cfg) -> float:
+    """Default ``cfg.env_cfg.dist_cfg.timeout`` to :data:`DEFAULT_COLLECTIVE_TIMEOUT_S`
+    (in place); return the timeout in seconds. Raises ``ValueError`` for a non-positive or
+    non-numeric value."""
+    env_cfg = cfg.setdefault('env_cfg', {})
+    dist_cfg = env_cfg.setdefault('dist_cfg', {})
+    timeout = dist_cfg.setdefault('timeout', DEFAULT_COLLECTIVE_TIMEOUT_S)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError('env_cfg.dist_cfg.timeout must be a positive number of seconds, '
+                         f'got {timeout!r}')
+    return float(timeout)
+
+
 def prepare_runtime(cfg, launcher: str) -> str:
     """Adapt ``cfg`` (in place) and the process group to this machine; return the device.
 
@@ -153,6 +174,8 @@ def prepare_runtime(cfg, launcher: str) -> str:
         from mmengine.logging import print_log
         print_log(message, logger='current', level=logging.WARNING)
 
+    if launcher != 'none':
+        set_collective_timeout(cfg)
     if cuda_is_usable():
         return 'cuda'
 

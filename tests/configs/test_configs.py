@@ -123,6 +123,15 @@ def test_every_config_evaluates_with_rotated_metrics(path):
     assert cfg.val_evaluator['type'] == cfg.test_evaluator['type'] == metric
 
 
+@pytest.mark.parametrize('path', CONFIGS)
+def test_every_config_stops_on_non_finite_weights_or_loss(path):
+    """``FiniteCheckHook`` in ``default_hooks`` (merged with the base's hooks, none lost)."""
+    cfg = load(path)
+    assert cfg.default_hooks['finite_check'] == dict(type='mmsofteq.FiniteCheckHook')
+    assert {'timer', 'logger', 'param_scheduler', 'checkpoint', 'sampler_seed'} <= set(
+        cfg.default_hooks)
+
+
 # Backbone lr, weight decay, head lr multiplier, crop, softness (SPEC §3 and §5).
 VOC_RECIPE = {
     'segformer': (1e-4, 0.01, 10.0, 512, 0.95),

@@ -8,7 +8,7 @@ from fixtures.tiny_models import (build, classifier, mit, mmseg_resnet, mmseg_vi
                                   pretrain_vit)
 from torch import nn
 
-from mmsofteq.nn import inject_soft_equivariance, is_swapped, register_rules
+from mmsofteq.nn import SoftEqConfig, inject_soft_equivariance, is_swapped, register_rules
 from mmsofteq.nn import rules as rules_module
 from mmsofteq.nn import softeq_report
 
@@ -287,3 +287,45 @@ def test_generator_rounding_and_mask_reach_every_projector_and_the_report():
     default = inject_soft_equivariance(build('mmseg', mit()), dict(group='C4', softness=0.5),
                                        log=False).format()
     assert 'spectral' in default and 'hard(s=0.5,frequency)' in default
+
+
+# ------------------------------------------------------------------ no silent no-ops
+
+@pytest.mark.parametrize('softeq, reason', [
+    (dict(group='C4', softness=0.5, exclude=['.*']), r"excluded by softeq.exclude '\.\*' \(x19\)"),
+    (dict(group='C4', softness=0.5, min_kernel_size=99), r'kernel 7x7 < min_kernel_size=99'),
+])
+def test_a_softeq_that_projects_nothing_is_an_error_naming_why(softeq, reason):
+    model = build('mmseg', mit())
+    with pytest.raises(ValueError, match=r'softeq projects nothing in .*MixVisionTransformer.*'
+                                         + reason):
+        inject_soft_equivariance(model, softeq, log=False)
+    assert not any(name.startswith('_softeq') for name, _ in model.named_buffers())
+
+
+def test_softness_one_everywhere_warns_that_the_model_is_unchanged():
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_instance('softeq_noop_test')
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    handler = Keep(level=logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        report = inject_soft_equivariance(build('mmseg', mit()), dict(group='C4', softness=1.0),
+                                          log=False)
+    finally:
+        logger.removeHandler(handler)
+    assert report.projected and all(entry.identity for entry in report.projected)
+    assert any('unchanged: softness 1 for every selected tensor' in message
+               for message in records)
+
+
+def test_smooth_cutoff_with_infinite_decay_is_rejected():
+    with pytest.raises(ValueError, match=r"softeq.decay must be a finite number > 0 with "
+                                         r"cutoff='smooth', got inf"):
+        SoftEqConfig.from_dict(dict(group='C4', softness=0.5, cutoff='smooth',
+                                    decay=float('inf')))

@@ -16,6 +16,7 @@ from mmengine.runner import Runner, load_checkpoint, save_checkpoint
 
 from mmsofteq.apis import build_model_from_config
 from mmsofteq.nn import softeq_report
+from mmsofteq.utils import load_checkpoint_file
 
 pytestmark = pytest.mark.slow  # real Runner / subprocess runs
 
@@ -90,7 +91,7 @@ def test_exported_checkpoints_reproduce_outputs_without_mmsofteq(tmp_path):
         assert 'mmsofteq' not in open(plain_config).read()
         cases[name] = dict(config=plain_config, checkpoint=out, reference=reference)
 
-    assert torch.load(cases['seg']['checkpoint'], weights_only=True)['meta']['iter'] == 2
+    assert load_checkpoint_file(cases['seg']['checkpoint'])['meta']['iter'] == 2
 
     script = f"""
 import json, sys

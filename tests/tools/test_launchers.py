@@ -18,7 +18,8 @@ from fixtures.tools import REPO as ROOT
 from fixtures.tools import TOOLS, load_tool
 from mmengine.config import Config
 
-from mmsofteq.utils import cuda_is_usable, dist_env_from_launcher, prepare_runtime, replace_sync_bn
+from mmsofteq.utils import (cuda_is_usable, dist_env_from_launcher, load_checkpoint_file,
+                            prepare_runtime, replace_sync_bn)
 
 pytestmark = pytest.mark.slow  # real Runner / subprocess runs
 
@@ -81,10 +82,13 @@ def test_dist_train_runs_two_gloo_processes_and_writes_a_loadable_checkpoint(
     assert re.search(r'Iter\(val\) \[\d+/\d+\].*mIoU: \d', output)  # validation ran
 
     checkpoint = osp.join(work_dir, 'iter_2.pth')
-    loaded = torch.load(checkpoint, map_location='cpu')  # weights_only=True (safe)
+    loaded = load_checkpoint_file(checkpoint, map_location='cpu')  # the safe path
     assert loaded['meta']['iter'] == 2
-    saved_cfg = Config.fromstring(loaded['meta']['cfg'], file_format='.py')
+    # our own file: its config text (kept as a string by the safe load) may be executed
+    saved_cfg = Config.fromstring(loaded['meta']['untrusted_config_text']['meta.cfg'],
+                                  file_format='.py')
     assert saved_cfg.env_cfg.dist_cfg.backend == 'gloo'
+    assert saved_cfg.env_cfg.dist_cfg.timeout == 300  # the default collective timeout
     assert saved_cfg.model_wrapper_cfg.device_ids is None
     assert saved_cfg.model.decode_head.norm_cfg.type == 'BN'
 
@@ -110,9 +114,9 @@ def test_train_resume_continues_a_distributed_checkpoint(tiny_job, dist_trained)
                    'default_hooks.checkpoint.interval=1'], root / 'resume.log')
     assert 'resumed epoch: 0, iter: 2' in output
     assert 'Iter(train) [3/3]' in output and 'Iter(train) [1/3]' not in output
-    resumed = torch.load(osp.join(work_dir, 'iter_3.pth'), map_location='cpu')
+    resumed = load_checkpoint_file(osp.join(work_dir, 'iter_3.pth'), map_location='cpu')
     assert resumed['meta']['iter'] == 3
-    before = torch.load(osp.join(work_dir, 'iter_2.pth'), map_location='cpu')['state_dict']
+    before = load_checkpoint_file(osp.join(work_dir, 'iter_2.pth'), 'cpu')['state_dict']
     assert any(not torch.equal(value, resumed['state_dict'][name])
                for name, value in before.items() if value.is_floating_point())
 
@@ -208,3 +212,65 @@ def test_dist_env_is_read_from_each_launchers_variables():
         (5, 8, 1, 'node7')
     with pytest.raises(KeyError, match='WORLD_SIZE'):
         dist_env_from_launcher('pytorch', {'RANK': '0'})
+
+
+FREEZE_HOOK = '''
+import os
+import time
+
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+
+@HOOKS.register_module()
+class FreezeRankOneHook(Hook):
+    """Rank 1 stops answering (sleeps) before its second iteration; rank 0 goes on."""
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if runner.iter == 1 and runner.rank == 1:
+            open(os.environ['FROZEN_MARKER'], 'w').close()
+            time.sleep(3600)
+'''
+
+
+def test_a_frozen_rank_ends_the_job_after_the_collective_timeout(tiny_job, tmp_path):
+    """The default collective timeout is 300 s; here 10 s through env_cfg.dist_cfg.timeout."""
+    import time
+    _, config = tiny_job
+    (tmp_path / 'freeze_rank_one.py').write_text(FREEZE_HOOK)
+    cfg = Config.fromfile(config)
+    cfg.custom_imports = dict(imports=['freeze_rank_one'], allow_failed_imports=False)
+    cfg.custom_hooks = [dict(type='FreezeRankOneHook')]
+    cfg.train_cfg.max_iters = 4
+    frozen_config = str(tmp_path / 'frozen.py')
+    cfg.dump(frozen_config)
+    marker = tmp_path / 'frozen'
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()),
+               PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get('PYTHONPATH', '')]),
+               FROZEN_MARKER=str(marker))
+    start = time.monotonic()
+    result = subprocess.run(
+        ['bash', osp.join(TOOLS, 'dist_train.sh'), frozen_config, '2', '--work-dir',
+         str(tmp_path / 'work'), '--cfg-options', 'env_cfg.dist_cfg.timeout=10'],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        timeout=TIMEOUT_S, stdin=subprocess.DEVNULL)
+    elapsed = time.monotonic() - start
+    assert marker.exists(), result.stdout[-4000:]  # rank 1 did freeze
+    assert result.returncode != 0
+    assert elapsed < 180, f'the job took {elapsed:.0f} s to end'
+    assert re.search(r'[Tt]imed? ?out|timeout', result.stdout), result.stdout[-4000:]
+
+
+def test_distributed_runs_default_to_a_short_collective_timeout(tiny_job):
+    from mmsofteq.utils.distributed import DEFAULT_COLLECTIVE_TIMEOUT_S, set_collective_timeout
+    _, config = tiny_job
+    cfg = Config.fromfile(config)
+    cfg.env_cfg = dict(dist_cfg=dict(backend='nccl'))
+    assert set_collective_timeout(cfg) == DEFAULT_COLLECTIVE_TIMEOUT_S
+    assert cfg.env_cfg.dist_cfg == dict(backend='nccl', timeout=DEFAULT_COLLECTIVE_TIMEOUT_S)
+    cfg.env_cfg.dist_cfg.timeout = 60
+    assert set_collective_timeout(cfg) == 60
+    for bad in ('5', 0, -1, True):
+        cfg.env_cfg.dist_cfg.timeout = bad
+        with pytest.raises(ValueError, match='positive number of seconds'):
+            set_collective_timeout(cfg)

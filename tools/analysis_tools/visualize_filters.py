@@ -81,8 +81,8 @@ def softeq_options(config_path):
 def load_kernels(args):
     """``(kernels, row labels)`` from the checkpoint or the chosen source."""
     if args.checkpoint:
-        import torch
-        checkpoint = torch.load(args.checkpoint, map_location='cpu', weights_only=True)
+        from mmsofteq.utils import load_checkpoint_file  # checked like every mmsofteq load
+        checkpoint = load_checkpoint_file(args.checkpoint, map_location='cpu')
         state_dict = checkpoint.get('state_dict', checkpoint)
         kernels = checkpoint_kernels(state_dict, args.layer, args.slices)
         return kernels, [f'{args.layer}\n[{o}, {i}]' for o, i in args.slices]

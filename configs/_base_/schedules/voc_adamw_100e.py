@@ -28,7 +28,9 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10 * iters_per_epoch,
                     max_keep_ckpts=2, save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    visualization=dict(type='SegVisualizationHook'),
+    # mmsofteq: stop on NaN / Inf weights or loss (off: default_hooks.finite_check=None)
+    finite_check=dict(type='mmsofteq.FiniteCheckHook'))
 # `tools/train.py --cfg-options auto_scale_lr.enable=True` rescales the lrs for another
 # total batch size.
 auto_scale_lr = dict(enable=False, base_batch_size=32)
