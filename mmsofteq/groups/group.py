@@ -53,6 +53,8 @@ from .grid import (bilinear_rotation_operator, quarter_turn_operator, reflection
 from .vector import so2_generator, so3_generator, vector_reflection, vector_rotation
 
 GROUP_NAMES_HELP = "'SO2', 'O2', 'SO3', 'C<n>' or 'D<n>' (n >= 1, e.g. 'C4', 'C8', 'D4')"
+#: The groups that act on images (everything but SO3), as error messages list them.
+PLANAR_GROUP_NAMES_HELP = "'SO2', 'O2', 'C<n>' or 'D<n>' (n >= 1, e.g. 'C4', 'C8', 'D4')"
 #: How rotations of a grid are discretised (``generator=`` of the projectors and ``softeq``).
 DISCRETISATIONS = ('spectral', 'bilinear')
 

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Union
 
-from ..groups import GROUP_NAMES_HELP, parse_group
+from ..groups import PLANAR_GROUP_NAMES_HELP, parse_group
 from ..projection import CUTOFF_KINDS, GENERATORS, METHODS, ROUNDINGS, Cutoff
 from .rules import AUTO, KINDS, ParsedRules, parse_rules
 
@@ -116,13 +116,18 @@ class SoftEqConfig:
                 raise ValueError(f"softeq needs '{required}' (e.g. softeq=dict(group='C4', "
                                  'softness=0.9))')
 
+        group_name = softeq['group']
+        if not isinstance(group_name, str):
+            raise ValueError('softeq.group must be a string, one of '
+                             f'{PLANAR_GROUP_NAMES_HELP}; got {group_name!r}')
         try:
-            group = parse_group(softeq['group'])
-        except ValueError as error:
-            raise ValueError(f'softeq.group: {error}') from None
+            group = parse_group(group_name)
+        except ValueError:
+            raise ValueError(f'softeq.group: unknown group {group_name!r}; image backbones '
+                             f'take {PLANAR_GROUP_NAMES_HELP}') from None
         if group.three_dimensional:
-            raise ValueError(f"softeq.group: {group.name} acts on 3-D vectors; image backbones "
-                             f'need a planar group: {GROUP_NAMES_HELP} without SO3')
+            raise ValueError(f'softeq.group: {group.name} acts on 3-D vectors; image backbones '
+                             f'take a planar group: {PLANAR_GROUP_NAMES_HELP}')
 
         cutoff = _choice(softeq, 'cutoff', 'hard', CUTOFF_KINDS)
         decay = softeq.get('decay', None)

@@ -127,3 +127,35 @@ def test_bad_softeq_in_the_hook_fails_when_the_runner_is_built(tmp_path, softeq,
     cfg = softeq_segformer_cfg(tmp_path, 'hook', softeq, norm_type='BN')
     with pytest.raises(ValueError, match=message):
         Runner.from_cfg(cfg)
+
+
+BASE_WITH_EMA = """
+default_scope = 'mmpretrain'
+custom_imports = dict(imports=['mmsofteq'], allow_failed_imports=False)
+model = dict(type='ImageClassifier',
+             backbone=dict(type='ResNet', depth=18, stem_channels=8, base_channels=8,
+                           out_indices=(3, )),
+             neck=dict(type='GlobalAveragePooling'),
+             head=dict(type='LinearClsHead', num_classes=3, in_channels=64))
+custom_hooks = [dict(type='EMAHook', momentum=1e-4, priority='ABOVE_NORMAL')]
+"""
+
+
+@pytest.mark.parametrize('form, warned', [
+    ("custom_hooks = [dict(type='mmsofteq.SoftEqHook', softeq=dict(group='C4', "
+     "softness=0.5))]", True),
+    ("default_hooks = dict(softeq=dict(type='mmsofteq.SoftEqHook', softeq=dict(group='C4', "
+     "softness=0.5)))", False)])
+def test_the_hook_warns_when_its_custom_hooks_form_dropped_the_bases_ema_hook(
+        tmp_path, form, warned):
+    (tmp_path / 'base.py').write_text(BASE_WITH_EMA)
+    (tmp_path / 'child.py').write_text(f"_base_ = ['./base.py']\n{form}\n")
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(tmp_path / 'child.py'))
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = Runner.from_cfg(cfg)
+    runner.call_hook('before_run')
+    names = {type(hook).__name__ for hook in runner.hooks}
+    assert ('EMAHook' not in names) == warned
+    message = "SoftEqHook: the config text names ['EMAHook'] but the run has no such hook"
+    assert (message in log_text(runner)) == warned

@@ -31,6 +31,9 @@ def segformer_case(tmp_path):
     cfg.model = dict(type='mmsofteq.SoftEqModel', model=cfg.model,
                      softeq=dict(group='C8', softness=dict(patch_embed=0.5, conv=0.3)))
     cfg.custom_imports = IMPORT_MMSOFTEQ
+    cfg.val_cfg = dict(type='mmsofteq.RotatedValLoop')    # as in mmsofteq's configs
+    cfg.test_cfg = dict(type='mmsofteq.RotatedTestLoop')
+    cfg.default_hooks.finite_check = dict(type='mmsofteq.FiniteCheckHook')
     config_path = str(tmp_path / 'seg_softeq.py')
     cfg.dump(config_path)
     Runner.from_cfg(Config.fromfile(config_path)).train()
@@ -100,7 +103,8 @@ from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import load_checkpoint
 
-for name, case in json.loads({json.dumps(json.dumps(cases))}).items():
+cases = json.loads({json.dumps(json.dumps(cases))})
+for name, case in cases.items():
     cfg = Config.fromfile(case['config'])
     assert 'custom_imports' not in cfg and not cfg.get('custom_hooks'), name
     init_default_scope(cfg.default_scope)
@@ -114,8 +118,19 @@ for name, case in json.loads({json.dumps(json.dumps(cases))}).items():
     assert torch.equal(outputs, reference['outputs']), (name, difference)
     assert not [n for n, _ in model.named_buffers() if 'softeq' in n]
     print(name, 'identical', tuple(outputs.shape))
+
+# the vanilla test loop of the plain config (mmseg's TestLoop and IoUMetric)
+from mmengine.runner import Runner
+cfg = Config.fromfile(cases['seg']['config'])
+assert cfg.test_cfg['type'] == 'TestLoop', cfg.test_cfg
+assert cfg.test_evaluator['type'].split('.')[-1] == 'IoUMetric', cfg.test_evaluator
+cfg.load_from = cases['seg']['checkpoint']
+cfg.work_dir = {json.dumps(str(tmp_path / 'vanilla_test'))}
+metrics = Runner.from_cfg(cfg).test()
+print('vanilla test metrics', sorted(metrics))
 assert not [m for m in sys.modules if m.startswith('mmsofteq')], 'mmsofteq was imported'
 """
     result = run_python(script)
     assert 'seg identical (2, 4, 8, 8)' in result.stdout
     assert 'vit identical (2, 5)' in result.stdout
+    assert "vanilla test metrics ['aAcc', 'mAcc', 'mIoU']" in result.stdout, result.stdout[-3000:]

@@ -24,13 +24,19 @@ The ``softeq`` dict is validated when the hook is built (``Runner.__init__``).
 """
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any, Mapping, Optional
 
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from ...nn import ProjectionReport, SoftEqConfig, inject_soft_equivariance
 from ...registry import HOOKS
+
+#: Hooks that official mmseg / mmpretrain configs list in ``custom_hooks``.
+KNOWN_BASE_CUSTOM_HOOKS = ('EMAHook', 'PreciseBNHook', 'SwitchRecipeHook', 'SetAdaptiveMarginsHook')
 
 
 @HOOKS.register_module()
@@ -53,3 +59,26 @@ class SoftEqHook(Hook):
     def before_run(self, runner) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         self.report = inject_soft_equivariance(model, self.config)
+        self._warn_about_dropped_base_hooks(runner)
+
+    def _warn_about_dropped_base_hooks(self, runner) -> None:
+        """Warn when ``custom_hooks=[SoftEqHook]`` replaced a base config's hooks.
+
+        mmengine replaces a list key of a base config instead of merging it: the text of the
+        config and its bases (``cfg.text``) still names, say, ``EMAHook`` while the Runner has
+        none. Detected for the hooks that official configs put in ``custom_hooks``.
+        """
+        cfg = getattr(runner, 'cfg', None)
+        custom = cfg.get('custom_hooks', None) if cfg is not None else None
+        if not custom or not any(isinstance(hook, dict) and str(hook.get('type', '')).split(
+                '.')[-1] == type(self).__name__ for hook in custom):
+            return
+        text = getattr(cfg, 'text', '') or ''
+        running = {type(hook).__name__ for hook in runner.hooks}
+        dropped = [name for name in KNOWN_BASE_CUSTOM_HOOKS
+                   if re.search(rf"\b{name}\b", text) and name not in running]
+        if dropped:
+            print_log(f'SoftEqHook: the config text names {dropped} but the run has no such '
+                      'hook: custom_hooks=[SoftEqHook] replaced the base config\'s custom_hooks '
+                      "list. Use default_hooks=dict(softeq=dict(type='mmsofteq.SoftEqHook', "
+                      'softeq=...)) to keep them.', logger='current', level=logging.WARNING)
