@@ -173,6 +173,15 @@ def build_equivariant_projector(group_name: str, generators_in: Sequence[Generat
     pairs = list(zip(generators_in, generators_out))
     shape = (generators_out[0].dim, generators_in[0].dim)
     n = shape[0] * shape[1]
+    if cutoff.rounding == 'index' and method != 'svd':
+        # The index rule cuts between the members of a complex-conjugate pair of Schur
+        # directions; the real part of such a cut weighs both by 1/2 (not a projector). It
+        # is the paper's rule, defined on the SVD, so it takes the SVD route.
+        if n > MAX_DENSE_SVD_DIM:
+            raise ValueError(f"rounding='index' on maps of dimension {n} > "
+                             f'{MAX_DENSE_SVD_DIM} would need a dense SVD; use '
+                             "rounding='frequency' (group-exact) for maps this large")
+        return _svd_projector(group_name, pairs, cutoff, shape)
     if method == 'svd':
         return _svd_projector(group_name, pairs, cutoff, shape)
     if method == 'schur':

@@ -159,3 +159,55 @@ def test_the_hook_warns_when_its_custom_hooks_form_dropped_the_bases_ema_hook(
     assert ('EMAHook' not in names) == warned
     message = "SoftEqHook: the config text names ['EMAHook'] but the run has no such hook"
     assert (message in log_text(runner)) == warned
+
+
+@pytest.mark.parametrize('form, ema_priority', [('custom_hooks', 'ABOVE_NORMAL'),
+                                                ('default_hooks', None)])
+def test_ema_model_is_a_copy_of_the_projected_model(tmp_path, form, ema_priority):
+    """EMAHook deep-copies the model in its before_run; SoftEqHook (VERY_HIGH) must inject
+    first, whatever the order in the config, so the EMA model is projected too: its effective
+    kernels are P·θ_ema, exactly rot90-invariant for C4 at softness 0, and its state-dict keys
+    (also in the checkpoint, where EMAHook swaps the EMA weights into 'state_dict') are the
+    base model's."""
+    from mmengine.hooks import EMAHook
+    softeq = dict(group='C4', softness=0.0)
+    # 3 iterations: PolyLR reaches lr 0 at the last one, so with 2 the EMA would equal θ
+    cfg = softeq_segformer_cfg(tmp_path, 'hook', softeq, max_iters=3, val_interval=100,
+                               norm_type='BN')
+    ema = dict(type='EMAHook', momentum=0.5)
+    if ema_priority:
+        ema['priority'] = ema_priority
+    softeq_hook = cfg.custom_hooks[0]
+    if form == 'custom_hooks':
+        cfg.custom_hooks = [ema, softeq_hook]  # listed after EMAHook on purpose
+    else:
+        cfg.custom_hooks = [ema]
+        cfg.default_hooks['softeq'] = softeq_hook
+    init_default_scope('mmseg')
+    base_keys = list(MODELS.build(cfg.model).state_dict())
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+
+    ema_hook = next(hook for hook in runner.hooks if isinstance(hook, EMAHook))
+    ema_model, model = ema_hook.ema_model.module, unwrap(runner)
+    assert ema_model is not model
+    keys = [key for key, _, _ in projected_parameters(model)]
+    assert len(keys) == 11
+    assert [key for key, _, _ in projected_parameters(ema_model)] == keys
+    averaged = 0
+    for key, module, name in projected_parameters(ema_model):
+        theta = module._parameters[name].detach()
+        effective = getattr(module, name).detach()
+        projector = getattr(module, BUFFER_PREFIX + name)
+        assert torch.allclose(effective, (theta.flatten(2) @ projector).reshape(theta.shape),
+                              atol=1e-6)
+        assert torch.allclose(effective, torch.rot90(effective, 1, (2, 3)), atol=1e-6), key
+        assert not torch.allclose(theta, torch.rot90(theta, 1, (2, 3)), atol=1e-3)
+        averaged += not torch.equal(theta, model.state_dict()[key])  # an average, not a copy
+    assert averaged > 0
+    assert list(ema_model.state_dict()) == list(model.state_dict()) == base_keys
+    checkpoint = torch.load(glob.glob(f'{runner.work_dir}/iter_3.pth')[0], map_location='cpu',
+                            weights_only=False)
+    assert list(checkpoint['state_dict']) == base_keys
+    assert sorted(checkpoint['ema_state_dict']) == sorted(
+        ['steps'] + [f'module.{key}' for key in base_keys])

@@ -105,6 +105,48 @@ def test_shifted_segmentor_has_the_eErr_and_aIoU_of_a_direct_computation(square_
     assert metrics['aIoU'] > 0
 
 
+
+@pytest.mark.parametrize('angle', [23.0, -17.0])
+def test_generic_angle_metrics_match_a_computation_with_torchvision(square_voc, tmp_path, angle):
+    """The protocol of docs/evaluation.md at a non-quarter angle, computed with torchvision's
+    rotate (centre pivot, counter-clockwise, no expand): images and clean logits bilinear with
+    zero fill, labels nearest with fill 255, valid pixels = ones rotated nearest (fill 0) >
+    0.5. float32 bilinear sampling of the two implementations differs by ~1e-6, hence the
+    relative tolerances."""
+    import torchvision.transforms.functional as TF
+    import torchvision.transforms.v2.functional as F2
+    bilinear, nearest = TF.InterpolationMode.BILINEAR, TF.InterpolationMode.NEAREST
+    model = restrict_predictions_(
+        build_segmentor(segmentor_cfg(dict(type=ShiftedBackbone, out_channels=8)), seed=2))
+    runner = make_runner(model, str(tmp_path), segmentation_dataloader(square_voc), METRIC,
+                         dict(kind='list', values=[angle]), 'mmseg')
+    metrics = runner.test()
+
+    dataset = runner.test_dataloader.dataset
+    labels = read_voc_labels(square_voc)
+    kl_per_image, histograms = [], []
+    with torch.no_grad():
+        for index in range(len(dataset)):
+            image = _normalised(dataset, index)
+            clean = model(image, mode='tensor')[0]
+            rotated = model(TF.rotate(image, angle, interpolation=bilinear), mode='tensor')[0]
+            p = torch.softmax(TF.rotate(clean, angle, interpolation=bilinear).double(), 0)
+            q = torch.softmax(rotated.double(), 0)
+            valid = TF.rotate(torch.ones(1, *clean.shape[-2:]), angle, interpolation=nearest,
+                              fill=0)[0] > 0.5
+            assert 0 < int(valid.sum()) < valid.numel()
+            kl_per_image.append(float((p * (p.log() - q.log())).sum(0)[valid].mean()))
+            label = torch.from_numpy(labels[index]).long()[None]
+            rotated_label = F2.rotate(label, angle, interpolation=nearest, fill=255)[0]
+            assert (rotated_label[~valid] == 255).all()
+            histograms.append(IoUMetric.intersect_and_union(rotated.argmax(0), rotated_label,
+                                                            NUM_VOC_CLASSES, 255))
+    assert metrics['eErr'] == pytest.approx(100 * np.mean(kl_per_image), rel=1e-4)
+    totals = [sum(h[k] for h in histograms) for k in range(4)]
+    expected_aiou = 100 * np.nanmean(IoUMetric.total_area_to_metrics(*totals)['IoU'])
+    assert metrics['aIoU'] == pytest.approx(expected_aiou, rel=1e-6)
+    assert metrics['aIoU'] != pytest.approx(metrics['mIoU'], rel=1e-3)  # the angle mattered
+
 def test_constant_segmentor_gives_known_ious_and_out_of_view_pixels_never_count(tmp_path):
     """A model predicting class 1 everywhere: IoU_1 = #(label 1) / #(labelled pixels), other
     labelled classes 0. Rotated by 90 degrees, only the centre square of a non-square image

@@ -1,10 +1,11 @@
 """``mmsofteq.SoftEqModel``: the built model is the base model (same class, same keys)."""
+import math
 import textwrap
 
 import pytest
 import torch
 from fixtures import tiny_segformer_cfg
-from fixtures.tiny_models import build, classifier, mmseg_vit, pretrain_vit
+from fixtures.tiny_models import build, classifier, mmseg_vit, pretrain_resnet, pretrain_vit
 from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import load_checkpoint, save_checkpoint
@@ -135,3 +136,145 @@ def test_pretrained_init_cfg_fills_theta(tmp_path, scope, backbone):
     weight = source.patch_embed.projection.weight.double()
     assert torch.allclose(loaded.patch_embed.projection.weight.double(),
                           (weight.reshape(16, 3, 16) @ kernel).reshape(weight.shape), atol=1e-6)
+
+
+# ------------------------------------------- every softeq key reaches the model (registry build)
+# Expected sets come from the model's own modules; kept counts at softness 0 are the C4 orbit
+# counts of the k x k grid, (k² + 3·(k mod 2)) / 4 (13 for the 7x7 stem, 3 for 3x3, 16 for the
+# 8x8 position grid), the dimension of the rot90-fixed space.
+
+
+def c4_orbits(k):
+    return (k * k + 3 * (k % 2)) // 4
+
+
+def build_softeq(scope, model_cfg, **softeq):
+    init_default_scope(scope)
+    return MODELS.build(dict(type='mmsofteq.SoftEqModel', model=model_cfg,
+                             softeq=dict(dict(group='C4'), **softeq)))
+
+
+def spatial_convs(model):
+    """{state-dict key: k} of the backbone's Conv2d weights."""
+    return {f'{name}.weight': module.kernel_size[0]
+            for name, module in model.named_modules()
+            if isinstance(module, torch.nn.Conv2d) and name.startswith('backbone.')}
+
+
+def report_rows(model):
+    report = softeq_report(model)
+    projected = {e.name: e for e in report.projected if not e.identity}
+    identity = {e.name for e in report.projected if e.identity}
+    untouched = {e.name: e.reason for e in report.untouched}
+    return projected, identity, untouched
+
+
+RESNET = classifier(pretrain_resnet(), channels=64)
+
+
+@pytest.mark.parametrize('softeq, projected_if, reason_if', [
+    (dict(), lambda name, k: k >= 2, lambda name, k: 'kernel 1x1 < min_kernel_size=2'),
+    (dict(min_kernel_size=4), lambda name, k: k >= 4,
+     lambda name, k: f'kernel {k}x{k} < min_kernel_size=4'),
+    (dict(exclude=[r'^backbone\.layer4\.']),
+     lambda name, k: k >= 2 and not name.startswith('backbone.layer4.'),
+     lambda name, k: ("excluded by softeq.exclude '^backbone\\\\.layer4\\\\.'"
+                      if name.startswith('backbone.layer4.') else
+                      'kernel 1x1 < min_kernel_size=2')),
+])
+def test_softeq_model_honours_min_kernel_size_and_exclude(softeq, projected_if, reason_if):
+    model = build_softeq('mmpretrain', RESNET, softness=0.0, **softeq)
+    convs = spatial_convs(model)
+    projected, identity, untouched = report_rows(model)
+    assert set(projected) == {name for name, k in convs.items() if projected_if(name, k)}
+    assert untouched == {name: reason_if(name, k) for name, k in convs.items()
+                         if not projected_if(name, k)}
+    assert identity == set()
+    for name, entry in projected.items():
+        k = convs[name]
+        assert entry.certificate.kept == c4_orbits(k) and entry.certificate.total == k * k
+    modules = dict(model.named_modules())
+    for name, k in convs.items():  # projected: exactly rot90-invariant; the others: θ itself
+        module = modules[name[:-len('.weight')]]
+        if name in projected:
+            assert torch.allclose(module.weight, torch.rot90(module.weight, 1, (2, 3)),
+                                  atol=1e-6)
+        else:
+            assert module.weight is module._parameters['weight']
+
+
+def test_softeq_model_honours_include():
+    head = dict(type='FCNHead', in_channels=16, channels=8, num_convs=1, num_classes=3,
+                norm_cfg=dict(type='BN'))
+    segmentor = dict(type='EncoderDecoder', backbone=mmseg_vit(), decode_head=head)
+    plain = build_softeq('mmseg', segmentor, softness=0.0)
+    included = build_softeq('mmseg', segmentor, softness=0.0, include=[r'^decode_head\.convs'])
+    assert 'decode_head.convs.0.conv.weight' not in report_rows(plain)[0]
+    projected, _, _ = report_rows(included)
+    assert set(projected) == set(report_rows(plain)[0]) | {'decode_head.convs.0.conv.weight'}
+    entry = projected['decode_head.convs.0.conv.weight']
+    assert entry.kind == 'conv' and entry.certificate.kept == c4_orbits(3)
+    weight = included.decode_head.convs[0].conv.weight
+    assert torch.allclose(weight, torch.rot90(weight, 1, (2, 3)), atol=1e-6)
+    assert not torch.allclose(plain.decode_head.convs[0].conv.weight,
+                              torch.rot90(plain.decode_head.convs[0].conv.weight, 1, (2, 3)),
+                              atol=1e-3)
+
+
+def fourier_projector(k, weights):
+    """Σ_λ weights[λ] Π_λ on vec of k x k kernels, Π_λ = ¼ Σ_j λ^(−j) R^j the projector onto
+    the λ-eigenspace (λ ∈ {1, i, −1, −i}) of the quarter turn R = torch.rot90."""
+    basis = torch.eye(k * k, dtype=torch.complex128).reshape(k * k, k, k)
+    powers = [torch.rot90(basis, j, (1, 2)).reshape(k * k, k * k).T for j in range(4)]
+    total = torch.zeros(k * k, k * k, dtype=torch.complex128)
+    for eigenvalue, weight in weights.items():
+        total += weight * sum(eigenvalue ** (-j) * powers[j] for j in range(4)) / 4
+    assert total.imag.abs().max() < 1e-12
+    return total.real
+
+
+def test_softeq_model_honours_the_smooth_cutoff_and_its_decay():
+    """C4 constraint R − I has σ = |λ − 1|: 0 (λ = 1), √2 (λ = ±i), 2 (λ = −1). Softness 0
+    keeps σ = 0 (τ = 0), the others weigh exp(−σ/decay): P = Π_1 + e^(−√2/d) (Π_i + Π_−i)
+    + e^(−2/d) Π_−1, built here from torch.rot90 alone."""
+    decay = 0.9
+    model = build_softeq('mmpretrain', RESNET, softness=0.0, cutoff='smooth', decay=decay)
+    projected, _, _ = report_rows(model)
+    assert all(e.certificate.cutoff.kind == 'smooth' and e.certificate.cutoff.decay == decay
+               for e in projected.values())
+    modules = dict(model.named_modules())
+    for name, k in (('backbone.conv1', 7), ('backbone.layer1.0.conv1', 3)):
+        theta = modules[name]._parameters['weight'].detach().double()
+        expected = fourier_projector(k, {1: 1.0, 1j: math.exp(-math.sqrt(2) / decay),
+                                         -1j: math.exp(-math.sqrt(2) / decay),
+                                         -1: math.exp(-2 / decay)})
+        effective = theta.flatten(2) @ expected
+        assert torch.allclose(modules[name].weight.double().flatten(2), effective, atol=1e-6)
+        hard = theta.flatten(2) @ fourier_projector(k, {1: 1.0})
+        assert (effective - hard).abs().max() > 1e-2  # really smooth, not the hard cutoff
+
+
+@pytest.mark.parametrize('scope, model_cfg, softness, projected, identity, kept', [
+    # the explicitly named kind wins over `default`, whichever way round
+    ('mmpretrain', RESNET, dict(patch_embed=0.0, default=1.0), {'backbone.conv1.weight'},
+     'rest', {'backbone.conv1.weight': c4_orbits(7)}),
+    ('mmpretrain', RESNET, dict(conv=1.0, default=0.0), {'backbone.conv1.weight'}, 'rest',
+     {'backbone.conv1.weight': c4_orbits(7)}),
+    ('mmpretrain', RESNET, dict(patch_embed=1.0, default=0.0), 'rest',
+     {'backbone.conv1.weight'}, {'backbone.layer1.0.conv1.weight': c4_orbits(3)}),
+    ('mmpretrain', classifier(pretrain_vit(), channels=16), dict(pos_embed=0.0, default=1.0),
+     {'backbone.pos_embed'}, {'backbone.patch_embed.projection.weight'},
+     {'backbone.pos_embed': c4_orbits(8)}),
+])
+def test_softeq_model_per_kind_softness_with_default(scope, model_cfg, softness, projected,
+                                                     identity, kept):
+    model = build_softeq(scope, model_cfg, softness=softness)
+    rows, identities, _ = report_rows(model)
+    everything = set(rows) | identities
+    projected = everything - identity if projected == 'rest' else projected
+    identity = everything - projected if identity == 'rest' else identity
+    assert set(rows) == projected and identities == identity
+    for name, count in kept.items():
+        assert rows[name].certificate.kept == count
+    for name in identities:
+        assert next(e for e in softeq_report(model).projected if e.name == name).softness == 1.0

@@ -44,6 +44,16 @@ def test_per_kind_softness_errors():
     assert parse(group='C4', softness=dict(pos_embed=0.5, default=0.7)).softness_for('conv') == 0.7
 
 
+
+def test_a_named_kind_wins_over_default():
+    """docs/config_reference.md: `default` applies to every kind *not named explicitly*."""
+    for named, default in ((0.3, 0.7), (0.7, 0.3), (1.0, 0.0), (0.0, 1.0)):
+        config = parse(group='C4', softness=dict(default=default, conv=named, pos_embed=0.5))
+        assert config.softness_for('conv') == named
+        assert config.softness_for('pos_embed') == 0.5
+        assert config.softness_for('patch_embed') == config.softness_for('rel_pos') == default
+        assert config.cutoff_for('conv').softness == named
+
 @pytest.mark.parametrize('group, message', [
     ('C4x', 'unknown group'), ('Z2', 'unknown group'), (4, 'must be a string'),
     ('SO3', '3-D vectors'), ('C0', 'unknown group')])

@@ -57,6 +57,27 @@ def test_strict_c4_grid_maps_commute_with_rot90(k_in, k_out):
     assert np.linalg.norm(weight) > 0.1
 
 
+def fixed_pixels(k, turns, flip):
+    """χ(g): the pixels of a k x k grid that g = rot90^turns ∘ (fliplr if flip) leaves in place
+    (np.rot90 / np.fliplr on an index grid)."""
+    index = np.arange(k * k).reshape(k, k)
+    moved = np.rot90(np.fliplr(index) if flip else index, turns)
+    return int(np.sum(moved == index))
+
+
+@pytest.mark.parametrize('group', ['C4', 'D4'])
+@pytest.mark.parametrize('k_in, k_out', [(3, 3), (4, 4), (5, 3), (4, 5), (6, 6)])
+def test_strict_grid_maps_have_the_dimension_of_the_character_formula(group, k_in, k_out):
+    """dim Hom_G(R_in, R_out) = (1/|G|) Σ_g χ_in(g) χ_out(g) for the permutation
+    representations on the grids: the strict projector keeps exactly that many directions
+    (all equivariant maps, not a subspace of them)."""
+    elements = [(turns, flip) for turns in range(4)
+                for flip in ((False, True) if group == 'D4' else (False, ))]
+    dimension = sum(fixed_pixels(k_in, *g) * fixed_pixels(k_out, *g)
+                    for g in elements) / len(elements)
+    projector = equivariant_projector(group, k_in, k_out, softness=0.0)
+    assert projector.certificate.kept == dimension == round(np.trace(projector.to_dense()))
+
 def test_strict_so2_vector_maps_commute_with_every_rotation():
     space = VectorSpace(2)
     theta = np.random.default_rng(1).normal(size=(2, 2))
@@ -187,3 +208,16 @@ def test_large_grid_maps_never_form_the_kronecker_matrix():
     assert projector.dense is None and projector.certificate.total == 196 * 196
     with pytest.raises(ValueError, match='max_dim'):
         projector.to_dense()
+
+
+@pytest.mark.parametrize('group', ['SO2', 'C4'])
+def test_index_rounding_of_equivariant_maps_gives_a_true_projector(group):
+    """The paper's index rule can cut a complex-conjugate pair of Schur directions; it takes
+    the SVD route, so the result is idempotent with exactly ``kept`` unit eigenvalues."""
+    projector = equivariant_projector(group, VectorSpace(3, 'z'), VectorSpace(3, 'z'),
+                                      softness=0.3, rounding='index')
+    matrix = projector.dense
+    assert np.abs(matrix @ matrix - matrix).max() < 1e-12
+    eigenvalues = np.sort(np.linalg.eigvalsh((matrix + matrix.T) / 2))
+    assert np.allclose(eigenvalues, [0.0] * 5 + [1.0] * 4, atol=1e-12)
+    assert projector.certificate.kept == 4 and projector.certificate.method == 'svd'

@@ -187,6 +187,18 @@ def test_smooth_masks_follow_their_formulas():
     assert 0 < dropped_sqrt2 < sigma_count[2]
 
 
+
+def test_smooth_mask_offset_on_the_grid_route():
+    """C4 on 5 x 5, tau = 1.5: the rotation by a quarter turn R has eigenvalues 1 (7 = the
+    orbit count (25 − 1)/4 + 1), −1 (6), ±i (6 each); the constraint R − I has σ = |λ − 1|, so
+    σ = 0 (7), √2 (12), 2 (6). Both σ ≤ 1.5 clusters are kept whole, τ = √2, and the six σ = 2
+    directions get exp(−(2 − √2)/decay) (exp(−2/decay) without the offset)."""
+    decay = 0.8
+    projector = invariant_projector('C4', 5, tau=1.5, cutoff='smooth', decay=decay)
+    expected = np.sort([math.exp(-(2 - math.sqrt(2)) / decay)] * 6 + [1.0] * 19)
+    np.testing.assert_allclose(np.linalg.eigvalsh(projector.matrix), expected, atol=1e-9)
+    assert projector.certificate.kept == 19
+
 def test_selection_rules_on_a_hand_spectrum():
     sigmas = np.array([0.0, 1.0, 1.0, 1.0, 1.0, 2.0])
     omega = np.array([0.0, 3.0, 1.0, 2.0, 1.0, 5.0])

@@ -1,4 +1,6 @@
 """The paper's worked example (Appendix D.2): rotations about z acting on R³, 3x3 maps."""
+import math
+
 import numpy as np
 import pytest
 
@@ -41,3 +43,67 @@ def test_svd_and_schur_routes_give_the_same_projector(cutoff):
     svd = equivariant_projector('SO2', SPACE, SPACE, method='svd', **cutoff).to_dense()
     schur = equivariant_projector('SO2', SPACE, SPACE, method='schur', **cutoff).to_dense()
     np.testing.assert_allclose(svd, schur, atol=1e-10)
+
+
+# ------------------------------------------------- the smooth masks on the D.2 spectrum (by hand)
+# σ = (0, 0, 0, 1, 1, 1, 1, 2, 2). The weights are the eigenvalues of the (symmetric) dense P.
+
+
+def mask_values(projector):
+    return np.sort(np.linalg.eigvalsh(projector.to_dense()))
+
+
+@pytest.mark.parametrize('method', ['svd', 'schur'])
+@pytest.mark.parametrize('level', [dict(tau=1.2), dict(tau=1.0), dict(softness=0.5),
+                                   dict(softness=0.5, rounding='cluster')])
+def test_smooth_mask_is_offset_by_the_threshold(method, level):
+    """cutoff='smooth': kept 1, others exp(−(σ − τ)/decay), τ the largest σ whose whole cluster
+    is kept. Here the σ ≤ 1 clusters are kept (τ ≥ 1, or s = 0.5: 3 + floor(5·0.5) = 5 rounded
+    up to the end of the σ = 1 cluster), so τ = 1 and the σ = 2 pair gets exp(−1/decay), not
+    exp(−2/decay) (no offset) nor exp(−(2 − 1.2)/decay) (offset by the given tau)."""
+    decay = 0.7
+    projector = equivariant_projector('SO2', SPACE, SPACE, cutoff='smooth', decay=decay,
+                                      method=method, **level)
+    expected = sorted([math.exp(-(2.0 - 1.0) / decay)] * 2 + [1.0] * 7)
+    np.testing.assert_allclose(mask_values(projector), expected, atol=1e-10)
+    assert projector.certificate.kept == 7
+
+
+@pytest.mark.parametrize('method', ['svd', 'schur'])
+def test_smooth_paper_mask_is_not_offset(method):
+    """cutoff='smooth_paper' (the paper's code): others exp(−σ/(s + 1e-6)), σ itself."""
+    softness = 0.5
+    projector = equivariant_projector('SO2', SPACE, SPACE, softness=softness,
+                                      cutoff='smooth_paper', method=method)
+    expected = sorted([math.exp(-2.0 / (softness + 1e-6))] * 2 + [1.0] * 7)
+    np.testing.assert_allclose(mask_values(projector), expected, atol=1e-10)
+
+
+def test_smooth_weights_on_the_spectrum_with_a_partly_kept_cluster():
+    """select/weights on the D.2 spectrum with a secondary key ω that splits the σ = 1 cluster:
+    s = 0.4 keeps 3 + floor(5·0.4) = 5 directions (the ω = 1 half of σ = 1). That cluster is
+    only partly kept, so the offset is the cluster below it, τ = 0: the dropped σ = 1
+    directions get exp(−1/decay), σ = 2 gets exp(−2/decay). At s = 0.8 (3 + 4 = 7) the whole
+    σ = 1 cluster is kept: τ = 1 and σ = 2 gets exp(−1/decay)."""
+    from mmsofteq.projection import Cutoff, select
+    from mmsofteq.projection.cutoff import weights
+    sigmas = np.array([0.0, 0, 0, 1, 1, 1, 1, 2, 2])
+    omega = np.array([0.0, 0, 0, 2, 1, 2, 1, 0, 0])
+    decay = 0.6
+    partly = Cutoff(softness=0.4, kind='smooth', decay=decay)
+    selection = select(sigmas, partly, omega)
+    assert selection.kept.tolist() == [True] * 3 + [False, True, False, True] + [False] * 2
+    assert (selection.tau, selection.offset) == (1.0, 0.0)
+    e1, e2 = math.exp(-1.0 / decay), math.exp(-2.0 / decay)
+    np.testing.assert_allclose(weights(sigmas, partly, selection),
+                               [1, 1, 1, e1, 1, e1, 1, e2, e2], atol=1e-15)
+    whole = Cutoff(softness=0.8, kind='smooth', decay=decay)
+    selection = select(sigmas, whole, omega)
+    assert selection.offset == 1.0
+    np.testing.assert_allclose(weights(sigmas, whole, selection), [1] * 7 + [e1, e1],
+                               atol=1e-15)
+    paper = Cutoff(softness=0.4, kind='smooth_paper')
+    selection = select(sigmas, paper, omega)
+    e1, e2 = math.exp(-1.0 / (0.4 + 1e-6)), math.exp(-2.0 / (0.4 + 1e-6))
+    np.testing.assert_allclose(weights(sigmas, paper, selection),
+                               [1, 1, 1, e1, 1, e1, 1, e2, e2], atol=1e-15)

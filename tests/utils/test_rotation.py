@@ -137,3 +137,78 @@ def test_content_region_from_padding_and_img_shape():
     assert content_region(dict(), (16, 9)) == (0, 16, 0, 9)
     with pytest.raises(ValueError, match='does not fit'):
         content_region(dict(padding_size=[0, 20, 0, 0]), (16, 16))
+
+
+# ------------------------------------------------ labels and masks against torchvision's rotate
+# docs/evaluation.md / SPEC §4: labels rotated by nearest and filled 255; valid pixels = a ones
+# image rotated (nearest, fill 0) > 0.5. torchvision's rotate has our convention (centre pivot,
+# counter-clockwise for a positive angle, no expand), and its `fill` is that very rule (it
+# rotates a ones channel along and fills where it is < 0.5).
+
+GENERIC_ANGLES = [7.5, 23.0, -17.0, 30.0, 141.0]
+# A mask from *bilinear* ones > 0.5 would agree with this one off ties: it only differs from
+# nearest where a sample point lies beyond the corner pixel centre in both coordinates, and a
+# rotation keeps every sample within the half-diagonal, so that happens only when corners map
+# onto corners (tan(a/2) = h/w; (9, 31) at 30 degrees comes close and has such ties). Any other
+# slip (a threshold other than 0.5, a flipped angle, another fill) differs in the bulk.
+LABEL_SHAPES = [(15, 15), (16, 16), (13, 20), (24, 17), (9, 31)]
+
+
+def sampling_ties(shape, angle, tolerance=1e-4):
+    """Bool (h, w): output pixels whose nearest-neighbour source point lies on a pixel
+    boundary (a half-integer coordinate), computed from the docstring's M p in float64. Only
+    there may two correct float32 implementations pick different neighbours."""
+    height, width = shape
+    radians = math.radians(angle)
+    y, x = torch.meshgrid(torch.arange(height, dtype=torch.float64) - (height - 1) / 2,
+                          torch.arange(width, dtype=torch.float64) - (width - 1) / 2,
+                          indexing='ij')
+    column = math.cos(radians) * x - math.sin(radians) * y + (width - 1) / 2
+    row = math.sin(radians) * x + math.cos(radians) * y + (height - 1) / 2
+
+    def on_boundary(coordinate):
+        return ((coordinate - coordinate.floor()) - 0.5).abs() < tolerance
+
+    return on_boundary(column) | on_boundary(row)
+
+
+@pytest.mark.parametrize('shape', LABEL_SHAPES)
+@pytest.mark.parametrize('angle', GENERIC_ANGLES)
+def test_label_map_and_valid_mask_match_torchvision_nearest_with_fill(shape, angle):
+    import torchvision.transforms.v2.functional as F2
+    generator = torch.Generator().manual_seed(len(shape) * shape[0] + shape[1])
+    labels = torch.randint(0, 21, (1, ) + shape, generator=generator)
+    expected = F2.rotate(labels, angle, interpolation=TF.InterpolationMode.NEAREST, fill=255)
+    ours = rotate_label_map(labels, angle, ignore_index=255)
+    ties = sampling_ties(shape, angle)
+    assert ours.dtype == labels.dtype and ours.shape == labels.shape
+    assert not (ours != expected)[0][~ties].any()
+    assert int((ours != expected).sum()) <= 3  # a few tie pixels at most
+
+    ones = torch.ones(1, *shape)
+    expected_mask = TF.rotate(ones, angle, interpolation=TF.InterpolationMode.NEAREST,
+                              fill=0)[0] > 0.5
+    mask = rotation_valid_mask(shape, angle)
+    assert not (mask != expected_mask)[~ties].any()
+    assert 0 < int((~mask).sum()) and int(mask.sum()) > 0.3 * mask.numel()
+    assert torch.equal(ours[0] == 255, ~mask)  # 255 exactly where out of view (labels < 21)
+
+
+@pytest.mark.parametrize('shape', [(3, 15, 15), (3, 16, 16), (3, 13, 20)])
+@pytest.mark.parametrize('angle', GENERIC_ANGLES)
+def test_float32_image_matches_torchvision_bilinear(shape, angle):
+    """Images as the loop rotates them (float32). Both sides interpolate between the same
+    four neighbours with float32 sampling coordinates: a coordinate off by a few float32 ulps
+    (~1e-6 pixel on grids this size) moves a value in [0, 1] by at most ~1e-6 per unit of
+    neighbour difference, so 1e-5 is a few times the observed 2e-6 and far below the ~0.1
+    differences of nearest sampling, a flipped angle or a shifted pivot."""
+    image = torch.rand(shape, generator=torch.Generator().manual_seed(7))
+    # fill=None: out-of-view samples read 0 (grid_sample's zero padding), the documented
+    # 'fill 0' (docs/evaluation.md). torchvision's fill=0 instead blends border pixels with a
+    # bilinearly rotated ones mask (x * mask + (1 - mask) * 0), darkening them a second time.
+    expected = TF.rotate(image, angle, interpolation=TF.InterpolationMode.BILINEAR)
+    ours = rotate_field(image, angle)
+    assert ours.dtype == torch.float32
+    torch.testing.assert_close(ours, expected, rtol=0, atol=1e-5)
+    mirrored = TF.rotate(image, -angle, interpolation=TF.InterpolationMode.BILINEAR)
+    assert (ours - mirrored).abs().max() > 0.1

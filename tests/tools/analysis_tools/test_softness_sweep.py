@@ -6,17 +6,16 @@ the model, a second invocation computing nothing, a crash after training (evalua
 from the checkpoint, no retraining), a sweep interrupted during training (``--resume``
 continues from its latest checkpoint), ``--skip-train`` with the hook, and bad inputs.
 """
-import _thread
 import csv
 import json
 import math
 import os
 import os.path as osp
 import shutil
-import threading
-import time
+import textwrap
 
 import pytest
+import torch
 from fixtures import make_tiny_voc, tiny_segformer_cfg
 from fixtures.tools import load_tool
 from mmengine.config import Config
@@ -31,7 +30,7 @@ METRICS = ('mIoU', 'aIoU', 'cIoU', 'eErr')
 
 
 def write_config(path, data_root, *, max_iters=2, checkpoint_interval=None, softeq='model',
-                 rotated=True, test_split='test'):
+                 rotated=True, test_split='test', extra_hooks=(), imports=()):
     """A tiny SegFormer config file: softeq by wrapper or hook (or none), rotated test eval.
 
     No validation during training: the sweep evaluates with ``Runner.test()`` on the split
@@ -40,13 +39,15 @@ def write_config(path, data_root, *, max_iters=2, checkpoint_interval=None, soft
     cfg = tiny_segformer_cfg(data_root, osp.join(osp.dirname(path), 'unused'), num_classes=4,
                              max_iters=max_iters, checkpoint_interval=checkpoint_interval,
                              norm_type='BN')
-    cfg.custom_imports = dict(imports=['mmsofteq'], allow_failed_imports=False)
+    cfg.custom_imports = dict(imports=['mmsofteq', *imports], allow_failed_imports=False)
     cfg.randomness = dict(seed=0)
     softeq_cfg = dict(group='SO2', softness=0.9)
     if softeq == 'model':
         cfg.model = dict(type='mmsofteq.SoftEqModel', model=cfg.model, softeq=softeq_cfg)
     elif softeq == 'hook':
         cfg.custom_hooks = [dict(type='mmsofteq.SoftEqHook', softeq=softeq_cfg)]
+    if extra_hooks:
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + list(extra_hooks)
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     cfg.test_dataloader.dataset.ann_file = f'ImageSets/Segmentation/{test_split}.txt'
     if rotated:
@@ -165,62 +166,55 @@ def test_crash_in_evaluation_resumes_from_the_trained_checkpoint(data_root, tool
     assert all(math.isfinite(result.rows[0][key]) for key in METRICS)
 
 
-class InterruptAfterCheckpoint(threading.Thread):
-    """Ctrl-C for the main thread (``KeyboardInterrupt``) once the ``last_checkpoint`` file
-    at ``path`` names a checkpoint (mmengine writes it, whole, after the checkpoint).
-
-    ``stop()`` (called inside the ``pytest.raises`` block) disarms it, so an interrupt can
-    only land in that block."""
-
-    def __init__(self, path):
-        super().__init__(daemon=True)
-        self.path, self.lock, self.stopped, self.fired = path, threading.Lock(), False, False
-
-    def run(self):
-        while True:
-            with self.lock:
-                if self.stopped:
-                    return
-                if self._names_a_checkpoint():
-                    _thread.interrupt_main()
-                    self.fired = True
-                    return
-            time.sleep(0.01)
-
-    def _names_a_checkpoint(self):
-        try:
-            with open(self.path, encoding='utf-8') as file:
-                return osp.isfile(file.read().strip())
-        except OSError:
-            return False
-
-    def stop(self):
-        with self.lock:
-            self.stopped = True
+INTERRUPT_HOOK = textwrap.dedent("""
+    from mmengine.hooks import Hook
+    from mmengine.registry import HOOKS
 
 
-def test_interrupted_training_continues_with_resume(data_root, tool, tmp_path):
-    """Interrupt a sweep during training (after a checkpoint); ``--resume`` finishes it."""
-    max_iters = 6
-    config = write_config(tmp_path / 'tiny_sweep.py', data_root, max_iters=max_iters,
-                          checkpoint_interval=2)
+    @HOOKS.register_module(force=True)
+    class InterruptTrainingAt(Hook):
+        \"\"\"Ctrl-C (KeyboardInterrupt) right after iteration `iteration` of a training that
+        started from scratch; a resumed training (or iteration=None) is never interrupted.\"\"\"
+
+        priority = 'LOWEST'  # after CheckpointHook (VERY_LOW) saved this iteration
+
+        def __init__(self, iteration=None):
+            self.iteration = iteration
+
+        def before_train(self, runner):  # after load_or_resume: runner.iter is the resumed one
+            self.from_scratch = runner.iter == 0
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            if self.from_scratch and runner.iter + 1 == self.iteration:
+                raise KeyboardInterrupt(f'interrupted after iteration {self.iteration}')
+""")
+
+
+def test_interrupted_training_continues_with_resume(data_root, tool, tmp_path, monkeypatch):
+    """Interrupt a sweep during training, right after the checkpoint of iteration 4 (a hook
+    raises KeyboardInterrupt there: deterministic); ``--resume`` finishes it from that
+    checkpoint, and ends with the weights and metrics of an uninterrupted run."""
+    (tmp_path / 'hooks').mkdir()
+    (tmp_path / 'hooks' / 'sweep_interrupt_hook.py').write_text(INTERRUPT_HOOK)
+    monkeypatch.syspath_prepend(str(tmp_path / 'hooks'))
+    max_iters, interrupted_at = 6, 4
+
+    def config(name, iteration):
+        return write_config(tmp_path / name, data_root, max_iters=max_iters,
+                            checkpoint_interval=2, imports=['sweep_interrupt_hook'],
+                            extra_hooks=[dict(type='InterruptTrainingAt', iteration=iteration)])
+
+    interrupted = config('tiny_sweep.py', interrupted_at)
     work_dir = str(tmp_path / 'sweep')
     run_dir = osp.join(work_dir, 'softness_0.5')
-    interrupter = InterruptAfterCheckpoint(osp.join(run_dir, 'last_checkpoint'))
-    with pytest.raises(KeyboardInterrupt):
-        interrupter.start()
-        try:
-            tool.main([config, '--softness', '0.5', '--work-dir', work_dir])
-        finally:
-            interrupter.stop()
-    assert interrupter.fired
+    with pytest.raises(KeyboardInterrupt, match=f'after iteration {interrupted_at}'):
+        tool.main([interrupted, '--softness', '0.5', '--work-dir', work_dir])
     assert record(run_dir)['stage'] == 'started'
     with open(osp.join(run_dir, 'last_checkpoint'), encoding='utf-8') as file:
-        latest = file.read().strip()
-    done_before = int(osp.basename(latest)[len('iter_'):-len('.pth')])
-    assert 2 <= done_before < max_iters
+        assert osp.basename(file.read().strip()) == f'iter_{interrupted_at}.pth'
+    assert not osp.exists(osp.join(run_dir, f'iter_{max_iters}.pth'))
 
-    result = tool.main([config, '--softness', '0.5', '--work-dir', work_dir, '--resume'])
+    result = tool.main([interrupted, '--softness', '0.5', '--work-dir', work_dir, '--resume'])
     assert result.ran == [0.5]
     state = record(run_dir)
     assert state['stage'] == 'done'
@@ -228,9 +222,24 @@ def test_interrupted_training_continues_with_resume(data_root, tool, tmp_path):
     logs = sorted(name for name in os.listdir(run_dir) if name[:1].isdigit())
     with open(osp.join(run_dir, logs[-1], f'{logs[-1]}.log'), encoding='utf-8') as file:
         log = file.read()
-    assert f'resumed epoch: 0, iter: {done_before}' in log
-    assert f'[{done_before + 1}/{max_iters}]' in log
+    assert f'resumed epoch: 0, iter: {interrupted_at}' in log
+    assert f'[{interrupted_at + 1}/{max_iters}]' in log
     assert f'[1/{max_iters}]' not in log  # continued, not restarted
+
+    # the same training without the interruption (the hook is there but never fires)
+    reference = tool.main([config('tiny_reference.py', None), '--softness', '0.5',
+                           '--work-dir', str(tmp_path / 'reference')])
+    reference_state = record(osp.join(str(tmp_path / 'reference'), 'softness_0.5'))
+
+    def weights(path):
+        return torch.load(path, map_location='cpu', weights_only=False)['state_dict']
+
+    resumed, straight = weights(state['checkpoint']), weights(reference_state['checkpoint'])
+    assert list(resumed) == list(straight)
+    for key, value in straight.items():
+        assert torch.equal(resumed[key], value), key
+    for key in METRICS:
+        assert result.rows[0][key] == pytest.approx(reference.rows[0][key], abs=1e-6), key
 
 
 def test_skip_train_evaluates_the_hook_config_at_each_softness(data_root, tool, tmp_path):
