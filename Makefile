@@ -1,11 +1,12 @@
 # mmsofteq developer entry points. Every target first makes sure the pinned environment in
 # .venv exists (tools/install_env.sh: idempotent, returns at once when up to date; the first
-# run on a fresh machine builds mmcv from source, ~15 min on 2 cores).
+# run on a fresh machine builds mmcv from source, ~20 min on 2 cores).
 #
 #   make test   - the whole test suite (what CI runs through .ci/run)
 #   make test-fast - the suite without the tests marked slow (real Runner / subprocess runs)
-#   make demo   - tools/demo/run_demo.py: make the digit data, train SegFormer-B0 soft-equivariant,
-#                 rotated evaluation, PNG of clean vs rotated predictions (<= 10 min, 2 cores)
+#   make demo   - tools/demo/run_demo.py: make the digit data, pretrain a small SegFormer, fine-tune
+#                 its Base and SoftEq twins, rotated evaluation, side-by-side table and PNG
+#                 (~4.5 min on 2 quiet cores)
 #   make env    - only create/update .venv
 
 SHELL := /bin/bash
@@ -14,7 +15,8 @@ PYTHON := $(ROOT)/.venv/bin/python
 # -p no:cacheprovider: no .pytest_cache in the checkout; -ra: say why anything was skipped.
 PYTEST_FLAGS ?= -q -ra -p no:cacheprovider
 TEST_ENV := MPLBACKEND=Agg
-# Extra arguments for tools/demo/run_demo.py, e.g. make demo DEMO_ARGS="--max-iters 100".
+# Extra arguments for tools/demo/run_demo.py, e.g. make demo DEMO_ARGS="--softness 0.5" or
+# DEMO_ARGS="--pretrain-iters 2000 --finetune-iters 400" (docs/demo_data.md lists them all).
 DEMO_ARGS ?=
 
 .PHONY: env test test-fast demo

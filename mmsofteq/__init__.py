@@ -21,6 +21,6 @@ else:
 if _HAS_MMENGINE:
     from .utils import enable_safe_checkpoint_loading
     enable_safe_checkpoint_loading()
-    from . import apis, engine, evaluation, models, nn  # noqa: F401,E402  (register modules)
+    from . import apis, datasets, engine, evaluation, models, nn  # noqa: F401,E402  (register)
 
 __all__ = ['__version__']

@@ -3,11 +3,13 @@
 Configs refer to our components with the scope prefix, e.g. ``type='mmsofteq.SoftEqModel'``,
 from an mmseg or mmpretrain config alike (the same pattern as mmrazor).
 """
+from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
 from mmengine.registry import METRICS as MMENGINE_METRICS
 from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import Registry
 
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['mmsofteq.models'])
@@ -16,3 +18,6 @@ MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS,
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['mmsofteq.engine'])
 LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=['mmsofteq.engine'])
 METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['mmsofteq.evaluation'])
+DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['mmsofteq.datasets'])
+TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS,
+                      locations=['mmsofteq.datasets'])

@@ -36,3 +36,15 @@ def dataset_roots(tmp_path_factory):
     """``{key: data_root}`` of the tiny datasets (see ``fixtures.config_smoke``)."""
     from fixtures.config_smoke import make_dataset_roots
     return make_dataset_roots(str(tmp_path_factory.mktemp('smoke_data')))
+
+
+@pytest.fixture(autouse=True)
+def _keep_torch_threads():
+    """Tools run in-process (``load_tool(...).main``) may call ``torch.set_num_threads``;
+    restore the count so later tests (and their subprocess comparisons) see the default."""
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)

@@ -1,12 +1,14 @@
 """The README has no stale commands: every path it names exists, every ``tools/*.py`` command
 it shows parses with that tool's own argument parser, the ``make`` targets exist and CI runs
 the README's test command, and the "adopt it in your own config" snippet builds a projected
-model through the real config machinery (both the wrapper and the hook form).
+model through the real config machinery (both the wrapper and the hook form). The same path
+and command checks hold for every page of ``docs/`` and for ``configs/README.md``.
 
 What the commands *do* is tested elsewhere: ``make demo`` by tests/tools (run_demo), training
 and dist launchers by tests/tools/test_launchers.py, export by
 tests/tools/test_export_checkpoint.py.
 """
+import glob
 import os.path as osp
 import re
 import shlex
@@ -16,26 +18,30 @@ from fixtures.tools import REPO, load_tool
 from mmengine.config import Config
 
 README = osp.join(REPO, 'README.md')
+#: Every page whose paths and tool commands are checked (relative to the repository).
+DOCUMENTS = ['README.md', 'configs/README.md'] + sorted(
+    osp.relpath(path, REPO) for path in glob.glob(osp.join(REPO, 'docs', '*.md')))
 #: Placeholders the README uses for user-provided values, and what stands in for them here.
 PLACEHOLDERS = {'CONFIG': 'configs/segformer_softeq_voc.py', 'CKPT': 'work_dirs/x/iter_1.pth',
                 'OUT.pth': 'work_dirs/x/plain.pth', 'PLAIN.py': 'work_dirs/x/plain.py',
                 'N': '2', 'DIR': 'work_dirs/x'}
 
 
-def readme_text():
-    with open(README, encoding='utf-8') as handle:
+def readme_text(document='README.md'):
+    with open(osp.join(REPO, document), encoding='utf-8') as handle:
         return handle.read()
 
 
-def code_blocks(language):
-    """Bodies of the README's fenced code blocks in ``language``."""
-    return re.findall(r'```' + language + r'\n(.*?)```', readme_text(), flags=re.S)
+def code_blocks(language, document='README.md'):
+    """Bodies of the document's fenced code blocks in ``language``."""
+    return re.findall(r'```' + language + r'\n(.*?)```', readme_text(document), flags=re.S)
 
 
-def shell_commands():
-    """Every command line of the README's bash blocks, comments stripped, continuations joined."""
+def shell_commands(document='README.md'):
+    """Every command line of the document's bash blocks, comments stripped, continuations
+    joined."""
     commands = []
-    for block in code_blocks('bash'):
+    for block in code_blocks('bash', document):
         for line in block.replace('\\\n', ' ').splitlines():
             line = line.split('#', 1)[0].strip()
             if line:
@@ -43,38 +49,61 @@ def shell_commands():
     return commands
 
 
-def tool_invocations():
-    """``(tool path, argv)`` of every ``python tools/X.py ...`` command in the README."""
+def _without_optional_parts(argv):
+    """``argv`` of a usage synopsis with its ``[...]`` parts (and ``...``) removed: the
+    required part of the command, which the tool must accept as it is."""
+    kept, depth = [], 0
+    for arg in argv:
+        depth += arg.count('[')
+        if depth == 0 and arg != '...':
+            kept.append(arg)
+        depth -= arg.count(']')
+    return kept
+
+
+def tool_invocations(document='README.md'):
+    """``(tool path, argv)`` of every ``python tools/X.py ...`` command in the document."""
     found = []
-    for command in shell_commands():
+    for command in shell_commands(document):
         words = shlex.split(command)
         for index, word in enumerate(words[:-1]):
             if word.endswith('python') and words[index + 1].startswith('tools/'):
                 argv = [PLACEHOLDERS.get(arg, arg) for arg in words[index + 2:]]
+                if any(arg.startswith('[') for arg in argv):  # a usage synopsis: [--opt X]
+                    argv = _without_optional_parts(argv)
                 found.append((words[index + 1], argv))
     return found
 
 
-def test_every_repository_path_in_the_readme_exists():
-    text = readme_text()
-    paths = set(re.findall(r'(?<![\w/.])((?:tools|configs|docs|tests|mmsofteq)/[\w./-]+\w)', text))
-    paths |= set(re.findall(r'\]\(([\w./-]+)\)', text))  # markdown links
-    assert len(paths) > 10, 'the README should point at the tools, configs and docs'
+@pytest.mark.parametrize('document', DOCUMENTS)
+def test_every_repository_path_in_the_docs_exists(document):
+    """Repository paths (from the root) and relative markdown links (from the page)."""
+    text = readme_text(document)
+    paths = set(re.findall(
+        r'(?<![\w/.])((?:tools|configs|docs|tests|mmsofteq)/[\w./-]+\w)(?![\w*])', text))
     missing = sorted(path for path in paths if not osp.exists(osp.join(REPO, path)))
-    assert not missing, f'README names paths that do not exist: {missing}'
+    folder = osp.dirname(osp.join(REPO, document))
+    links = {link.split('#')[0] for link in re.findall(r'\]\(([\w./#-]+)\)', text)
+             if not link.startswith('#')}
+    missing += sorted(link for link in links if not osp.exists(osp.join(folder, link)))
+    if document == 'README.md':
+        assert len(paths | links) > 10, 'the README should point at the tools, configs and docs'
+    assert not missing, f'{document} names paths that do not exist: {missing}'
 
 
-def test_every_tool_command_in_the_readme_parses():
-    invocations = tool_invocations()
-    assert {path for path, _ in invocations} >= {'tools/train.py', 'tools/test.py',
-                                                 'tools/export_checkpoint.py'}
+@pytest.mark.parametrize('document', DOCUMENTS)
+def test_every_tool_command_in_the_docs_parses(document):
+    invocations = tool_invocations(document)
+    if document == 'README.md':
+        assert {path for path, _ in invocations} >= {'tools/train.py', 'tools/test.py',
+                                                     'tools/export_checkpoint.py'}
     for path, argv in invocations:
         tool = load_tool(path[len('tools/'):])
         assert hasattr(tool, 'parse_args'), f'{path} has no parse_args(argv)'
         try:
             tool.parse_args(argv)
         except SystemExit as error:  # argparse rejected the README's arguments
-            pytest.fail(f'README command `{path} {" ".join(argv)}` is rejected by its '
+            pytest.fail(f'{document} command `{path} {" ".join(argv)}` is rejected by its '
                         f'parser (exit {error.code})')
 
 

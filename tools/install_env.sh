@@ -9,7 +9,7 @@
 # mmcv has no wheel for this torch, so it is built from source once per torch version and ops
 # flavour (CPU ops, or CUDA ops where torch sees a GPU or FORCE_CUDA=1) and kept under
 #   ${MMSOFTEQ_WHEEL_CACHE:-~/.cache/mmsofteq/wheels}/torch-<version>[-cuda]/
-# so a new venv or a new checkout never rebuilds it (the build takes ~11 min on 2 cores),
+# so a new venv or a new checkout never rebuilds it (the build took ~20 min on 2 cores),
 # and a different torch never reuses a wheel built against another one.
 # Environment: PYTHON (interpreter for the venv, default python3), MAX_JOBS (build jobs,
 # default: all cores), MMSOFTEQ_WHEEL_CACHE, FORCE_CUDA=1 (build mmcv's CUDA ops).
@@ -53,6 +53,8 @@ if command -v flock >/dev/null 2>&1; then
     fi
 fi
 
+log "first install into ${VENV}: 5 steps, ~25 min on 2 cores; step 3 (the mmcv build) takes" \
+    "~20 min unless its wheel is cached, the others ~1-3 min each (package downloads)"
 if [[ ! -x "${VENV}/bin/python" ]]; then
     log "creating virtual environment at ${VENV}"
     "${PYTHON}" -m venv "${VENV}"
@@ -60,11 +62,12 @@ fi
 PIP=("${VENV}/bin/python" -m pip --disable-pip-version-check --no-input)
 "${PIP[@]}" install -q --upgrade pip
 
-log "installing torch==${TORCH_VERSION} torchvision==${TORCHVISION_VERSION}"
+log "[1/5] installing torch==${TORCH_VERSION} torchvision==${TORCHVISION_VERSION}"
 "${PIP[@]}" install -q "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}"
 # mmcv 2.1.0's setup.py (it imports pkg_resources) fails to build with setuptools >= 70.
 # pip then reports "torch 2.14.1 requires setuptools>=77.0.3": expected and harmless (torch
 # wants it only for its own C++ extension builds); mmengine needs pkg_resources at run time.
+log "[2/5] installing the build tools (setuptools<70, wheel, ninja), numpy, scipy"
 "${PIP[@]}" install -q "setuptools<70" wheel ninja "numpy<2.5" scipy
 
 FLAVOUR=""
@@ -75,8 +78,8 @@ fi
 WHEEL_DIR="${CACHE_ROOT}/torch-${TORCH_VERSION}${FLAVOUR}"
 mkdir -p "${WHEEL_DIR}"
 if ! ls "${WHEEL_DIR}"/mmcv-"${MMCV_VERSION}"-*.whl >/dev/null 2>&1; then
-    log "building mmcv==${MMCV_VERSION} with ${FLAVOUR:+CUDA and }CPU ops" \
-        "(about 11 min on 2 cores, once per torch version)"
+    log "[3/5] building mmcv==${MMCV_VERSION} with ${FLAVOUR:+CUDA and }CPU ops" \
+        "(about 20 min on 2 cores, once per torch version; pip reports 'still running')"
     BUILD_DIR="$(mktemp -d)"
     trap 'rm -rf "${BUILD_DIR}"' EXIT
     "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
@@ -92,14 +95,14 @@ if ! ls "${WHEEL_DIR}"/mmcv-"${MMCV_VERSION}"-*.whl >/dev/null 2>&1; then
     cp "${WHEEL}" "${WHEEL_DIR}/.partial"
     mv "${WHEEL_DIR}/.partial" "${WHEEL_DIR}/$(basename "${WHEEL}")"
 fi
-log "installing mmengine and mmcv (from ${WHEEL_DIR})"
+log "[3/5] mmcv wheel: ${WHEEL_DIR}; [4/5] installing mmengine and mmcv"
 # mmcv's runtime requirements (mmengine, addict, yapf, ...) first, then mmcv without letting
 # pip resolve (and touch) torch.
 "${PIP[@]}" install -q "mmengine==${MMENGINE_VERSION}" addict packaging Pillow pyyaml yapf \
     opencv-python
 "${PIP[@]}" install -q --no-deps "${WHEEL_DIR}"/mmcv-"${MMCV_VERSION}"-*.whl
 
-log "installing mmsegmentation, mmpretrain and test tools"
+log "[5/5] installing mmsegmentation, mmpretrain and test tools"
 "${PIP[@]}" install -q "mmsegmentation==${MMSEG_VERSION}" "mmpretrain==${MMPRETRAIN_VERSION}" \
     ftfy regex scikit-learn matplotlib pytest
 # Editable install of this checkout, unless the venv already imports mmsofteq from here

@@ -1,5 +1,6 @@
 # mmpretrain's default runtime, keeping the two newest epoch checkpoints and a fixed seed, plus
-# mmsofteq's check for non-finite weights and loss.
+# mmsofteq's check for non-finite weights and loss and a 300 s collective timeout (a rank that
+# stops answering ends the job after 5 min, not 30; docs/security.md).
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 
 default_hooks = dict(
@@ -7,3 +8,4 @@ default_hooks = dict(
     # mmsofteq: stop on NaN / Inf weights or loss (off: default_hooks.finite_check=None)
     finite_check=dict(type='mmsofteq.FiniteCheckHook'))
 randomness = dict(seed=0, deterministic=False)
+env_cfg = dict(dist_cfg=dict(timeout=300))

@@ -4,7 +4,7 @@ _base_ = [
     '../_base_/models/vit-b16_linear-head.py',
     '../_base_/datasets/voc12_224x224.py',
     '../_base_/schedules/voc_adamw_100e.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/default_runtime_seg.py',
     '../_base_/evaluation/rotated.py',
 ]
 # REFERENCE §4: backbone lr 5e-5, head lr 1e-3 (x20), weight decay 0.07.

@@ -4,7 +4,7 @@ _base_ = [
     'mmseg::_base_/models/segformer_mit-b0.py',
     '../_base_/datasets/voc12_512x512.py',
     '../_base_/schedules/voc_adamw_100e.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/default_runtime_seg.py',
     '../_base_/evaluation/rotated.py',
 ]
 crop_size = (512, 512)

@@ -3,7 +3,8 @@
 * :mod:`.config`: where a config asks for soft equivariance or rotated evaluation
   (one detector each), the model the Runner would build, the plain config without mmsofteq;
 * :mod:`.angle_override`: ``tools/test.py --angles SPEC``;
-* :mod:`.cli`: ``--cfg-options`` and config loading shared by every tool.
+* :mod:`.cli`: ``--cfg-options`` and config loading shared by every tool;
+* :mod:`.runs`: crash-safe train-and-test runs (the softness sweep, the demo's stages).
 """
 from .angle_override import apply_angle_override
 from .cli import (add_config_arguments, add_launcher_arguments, export_local_rank, load_config,
@@ -11,11 +12,13 @@ from .cli import (add_config_arguments, add_launcher_arguments, export_local_ran
 from .config import (HOW_TO_ADD_SOFTEQ, SOFTEQ_PLACES, SoftEqPlace, build_model_from_config,
                      find_softeq, is_rotated_loop_config, is_softeq_hook_cfg, is_softeq_model_cfg,
                      plain_config, plain_model_config, quiet_logging, softeq_of_config, with_softeq)
+from .runs import RunRecord, StaleRunError, check_run_dir, latest_checkpoint, run_softness
 
 __all__ = [
     'apply_angle_override', 'add_config_arguments', 'add_launcher_arguments',
     'export_local_rank', 'load_config', 'merge_cfg_options', 'runner_config',
     'HOW_TO_ADD_SOFTEQ', 'SOFTEQ_PLACES', 'SoftEqPlace', 'build_model_from_config',
     'find_softeq', 'is_rotated_loop_config', 'is_softeq_hook_cfg', 'is_softeq_model_cfg',
-    'plain_config', 'plain_model_config', 'quiet_logging', 'softeq_of_config', 'with_softeq'
+    'plain_config', 'plain_model_config', 'quiet_logging', 'softeq_of_config', 'with_softeq',
+    'RunRecord', 'StaleRunError', 'check_run_dir', 'latest_checkpoint', 'run_softness'
 ]

@@ -17,33 +17,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Union
 
-from mmengine.registry import MODELS as ROOT_MODELS
 from torch import nn
 
 from ..nn import SoftEqConfig, inject_soft_equivariance
 from ..registry import MODELS
-
-
-def _supported_model_types() -> tuple[type, ...]:
-    """Segmentor and classifier base classes of the installed OpenMMLab codebases."""
-    types = []
-    try:
-        from mmseg.models.segmentors import BaseSegmentor
-        types.append(BaseSegmentor)
-    except ImportError:  # pragma: no cover - mmseg is a dependency
-        pass
-    try:
-        from mmpretrain.models.classifiers import BaseClassifier
-        types.append(BaseClassifier)
-    except ImportError:  # pragma: no cover - mmpretrain is a dependency
-        pass
-    return tuple(types)
-
-
-def _type_name(model: Union[Mapping, nn.Module]) -> str:
-    if isinstance(model, nn.Module):
-        return f'{type(model).__module__}.{type(model).__qualname__}'
-    return repr(model.get('type'))
+from .wrapping import build_inner_model
 
 
 def build_softeq_model(model: Union[Mapping[str, Any], nn.Module],
@@ -66,34 +44,12 @@ def build_softeq_model(model: Union[Mapping[str, Any], nn.Module],
         TypeError: the model is not a segmentor/classifier, or unexpected keys.
     """
     config = SoftEqConfig.from_dict(softeq)
-    if isinstance(model, nn.Module):
-        if merged_base_keys:
-            raise TypeError(f'SoftEqModel got unexpected arguments {sorted(merged_base_keys)}')
-        inner = model
-    elif isinstance(model, Mapping) and 'type' in model:
-        conflicts = sorted(key for key, value in merged_base_keys.items()
-                           if key not in model or model[key] != value)
-        if conflicts:
-            raise TypeError(
-                f'SoftEqModel got unexpected arguments {conflicts}. Settings of the inner model '
-                "belong in model=dict(...); if the config inherits `model` from _base_, write "
-                "model=dict(_delete_=True, type='mmsofteq.SoftEqModel', model=..., softeq=...)")
-        model = dict(model)
-        if data_preprocessor is not None:
-            model.setdefault('data_preprocessor', data_preprocessor)
-        inner = ROOT_MODELS.build(model)
-    else:
-        raise TypeError(f"SoftEqModel needs model=dict(type=..., ...) (a segmentor or "
-                        f"classifier config) or a built model, got {model!r}")
-
-    supported = _supported_model_types()
-    if not isinstance(inner, supported):
-        raise TypeError(
-            f'SoftEqModel wraps segmentors and classifiers ('
-            f"{', '.join(f'{t.__module__}.{t.__qualname__}' for t in supported)}); got "
-            f'{_type_name(inner)}. To make a bare backbone softly equivariant call '
-            'mmsofteq.nn.inject_soft_equivariance(backbone, softeq) or use '
-            "custom_hooks=[dict(type='mmsofteq.SoftEqHook', softeq=...)].")
+    inner = build_inner_model(
+        'SoftEqModel', model, data_preprocessor, merged_base_keys,
+        usage='model=..., softeq=...', refuse_wrapped=False,
+        unsupported_hint=' To make a bare backbone softly equivariant call '
+        'mmsofteq.nn.inject_soft_equivariance(backbone, softeq) or use '
+        "custom_hooks=[dict(type='mmsofteq.SoftEqHook', softeq=...)].")
     inject_soft_equivariance(inner, config)
     return inner
 

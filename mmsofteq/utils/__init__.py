@@ -9,7 +9,7 @@ from .distributed import (DEFAULT_COLLECTIVE_TIMEOUT_S, DistEnv, cuda_is_usable,
                           replace_sync_bn, shutdown_distributed)
 from .rotation import (content_region, quarter_turns, rotate_field, rotate_label_map,
                        rotation_sampling_matrix, rotation_valid_mask, sampling_grid)
-from .tables import TABLE_STYLES, text_table
+from .tables import TABLE_STYLES, markdown_header, markdown_row, text_table
 
 __all__ = [
     'DamagedCheckpointError', 'UnsafeCheckpointError', 'download_checkpoint',
@@ -19,5 +19,5 @@ __all__ = [
     'dist_env_from_launcher', 'init_cpu_process_group', 'prepare_runtime', 'replace_sync_bn',
     'shutdown_distributed', 'content_region', 'quarter_turns', 'rotate_field',
     'rotate_label_map', 'rotation_sampling_matrix', 'rotation_valid_mask', 'sampling_grid',
-    'TABLE_STYLES', 'text_table'
+    'TABLE_STYLES', 'markdown_header', 'markdown_row', 'text_table'
 ]

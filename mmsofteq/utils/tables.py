@@ -1,4 +1,6 @@
-"""The one table formatter of mmsofteq and its tools (prettytable, a dependency of mmseg)."""
+"""The one table formatter of mmsofteq and its tools (prettytable, a dependency of mmseg):
+:func:`text_table` for whole tables, :func:`markdown_header` / :func:`markdown_row` for tables
+printed row by row as measurements finish."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -31,3 +33,15 @@ def text_table(columns: Sequence[str], rows: Sequence[Sequence[object]],
     for row in rows:
         table.add_row([str(value) for value in row])
     return table.get_string()
+
+
+def markdown_row(values: Sequence[object]) -> str:
+    """One row of a GitHub table, ``| a | b |``: for tables printed row by row as long
+    measurements finish (the benchmarks); values are printed with ``str``."""
+    return '| ' + ' | '.join(str(value) for value in values) + ' |'
+
+
+def markdown_header(columns: Sequence[str]) -> str:
+    """The header and separator lines of a GitHub table whose rows :func:`markdown_row`
+    prints (the same table :func:`text_table` writes with ``style='markdown'``, unpadded)."""
+    return markdown_row(columns) + '\n|' + ' --- |' * len(columns)

@@ -46,15 +46,39 @@ CLS_BASE = [f'configs/classification/{net}_{run}.py'
                               ('resnet50', ('8xb16-10e_cifar10', '8xb16-10e_cifar100',
                                             '8xb32-10e_in1k')))
             for run in runs]
-DEMO = ['configs/demo/segformer_softeq_demo.py', 'configs/demo/resnet_softeq_digits_cls.py']
+DEMO = ['configs/demo/segformer_pretrain_demo.py', 'configs/demo/segformer_base_demo.py',
+        'configs/demo/segformer_softeq_demo.py', 'configs/demo/resnet_softeq_digits_cls.py']
+# The baselines (issue 13): Canon. for every Base row the paper compares, orbit averaging for
+# one segmentation and one classification row.
+CANON = [osp.join(osp.dirname(p), 'canon_' + osp.basename(p))
+         for p in SEG_BASE[:2] + [SEG_BASE[3]] + CLS_BASE]
+ORBIT = ['configs/segmentation/orbit_segformer_mit-b0_8xb4-4.6k_voc12-512x512.py',
+         'configs/classification/orbit_resnet50_8xb16-10e_cifar10.py']
+# The hook form (mmsofteq.SoftEqHook in default_hooks, model untouched) of one Ours row.
+HOOK_FORM = {'configs/classification/softeq-hook_resnet50_8xb16-10e_cifar10.py':
+             'configs/classification/softeq_resnet50_8xb16-10e_cifar10.py'}
 CONFIGS = all_configs()
 SOFTEQ_CONFIGS = [path for path in CONFIGS if osp.basename(path).startswith('softeq_')]
+BASELINE_CONFIGS = [path for path in CONFIGS
+                    if osp.basename(path).startswith(('canon_', 'orbit_'))]
+#: baseline prefix -> (wrapper type, recipe fragment, recipe variable)
+BASELINES = {
+    'canon_': ('mmsofteq.CanonicalizedModel', 'configs/_base_/baselines/canon_c4.py', 'canon'),
+    'orbit_': ('mmsofteq.OrbitAveragedModel', 'configs/_base_/baselines/orbit_c4.py', 'orbit'),
+}
 
 
 def softeq_twin(path):
     """The Base config of a soft-equivariant one (its name without the ``softeq_`` prefix)."""
     folder, name = osp.split(path)
     return osp.join(folder, name[len('softeq_'):])
+
+
+def baseline_of(path):
+    """``(prefix, Base twin)`` of a ``canon_`` / ``orbit_`` config."""
+    folder, name = osp.split(path)
+    prefix = name.split('_', 1)[0] + '_'
+    return prefix, osp.join(folder, name[len(prefix):])
 
 
 def softeq_fragment(path):
@@ -82,7 +106,9 @@ def is_segmentation(cfg):
 
 def test_inventory_has_every_promised_config():
     ours = [osp.join(osp.dirname(p), 'softeq_' + osp.basename(p)) for p in SEG_BASE + CLS_BASE]
-    assert sorted(list(FRONT_DOORS) + SEG_BASE + CLS_BASE + ours + DEMO) == CONFIGS
+    assert sorted(list(FRONT_DOORS) + SEG_BASE + CLS_BASE + ours + DEMO + CANON +
+                  ORBIT + list(HOOK_FORM)) == CONFIGS
+    assert sorted(CANON + ORBIT) == BASELINE_CONFIGS
 
 
 @pytest.mark.parametrize('path', sorted(FRONT_DOORS))
@@ -109,6 +135,79 @@ def test_softeq_config_is_its_base_twin_plus_the_softeq_keys(path):
     assert softeq == base
 
 
+@pytest.mark.parametrize('path', sorted(HOOK_FORM))
+def test_hook_form_is_the_wrapper_form_with_the_model_left_alone(path):
+    """``default_hooks.softeq`` holds the wrapper form's ``softeq``; ``model`` is the Base
+    twin's; the base's hooks are all kept; nothing else moves."""
+    hook_form, wrapper_form = load(path).to_dict(), load(HOOK_FORM[path]).to_dict()
+    base = load(softeq_twin(HOOK_FORM[path])).to_dict()
+    hook = hook_form['default_hooks'].pop('softeq')
+    assert hook == dict(type='mmsofteq.SoftEqHook', softeq=wrapper_form['model']['softeq'])
+    assert hook_form['model'] == base['model']
+    assert hook_form['default_hooks'] == base['default_hooks']
+    assert hook_form.get('custom_hooks') == base.get('custom_hooks')
+    for config in (hook_form, wrapper_form):
+        config.pop('model'), config.pop('default_hooks')
+    assert hook_form == wrapper_form
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('path', sorted(HOOK_FORM))
+def test_hook_form_projects_like_the_wrapper_form(path):
+    """Built the way the Runner builds them, the two forms project the same tensors with
+    the same kept counts, and the state-dict keys are the same."""
+    from mmsofteq.nn import softeq_report
+    from mmsofteq.registry import HOOKS
+
+    hook_cfg, wrapper_cfg = load(path), load(HOOK_FORM[path])
+    for cfg in (hook_cfg, wrapper_cfg):
+        drop_downloads(cfg)
+    wrapper_model = build_model(wrapper_cfg)
+    hook_model = build_model(hook_cfg)
+    assert softeq_report(hook_model) is None
+    hook = HOOKS.build(hook_cfg.default_hooks.softeq)
+
+    class _Runner:  # what SoftEqHook.before_run reads (no cfg: no custom_hooks to check)
+        model = hook_model
+
+    hook.before_run(_Runner())
+    rows = {name: [(row.name, row.grid_size, row.softness,
+                    row.certificate.kept if row.certificate else None)
+                   for row in softeq_report(model).projected]
+            for name, model in (('hook', hook_model), ('wrapper', wrapper_model))}
+    assert rows['hook'] == rows['wrapper'] and rows['hook']
+    assert list(hook_model.state_dict()) == list(wrapper_model.state_dict())
+
+
+@pytest.mark.parametrize('path', BASELINE_CONFIGS)
+def test_baseline_config_is_its_base_twin_plus_the_wrapper(path):
+    """Canon. / orbit: the Base config, its model wrapped with the recipe's keys; nothing
+    else moves (the orbit SegFormer also switches to slide inference on square crops)."""
+    prefix, twin = baseline_of(path)
+    wrapper_type, fragment, variable = BASELINES[prefix]
+    ours, base = load(path).to_dict(), load(twin).to_dict()
+    recipe = load(fragment)[variable].to_dict()
+    wrapper = ours.pop('model')
+    assert wrapper.pop('type') == wrapper_type
+    inner = wrapper.pop('model')
+    assert wrapper == recipe
+    assert ours.pop(variable) == recipe
+    base_model = base.pop('model')
+    if path.endswith('orbit_segformer_mit-b0_8xb4-4.6k_voc12-512x512.py'):
+        assert inner.pop('test_cfg') == dict(mode='slide', crop_size=(512, 512),
+                                             stride=(341, 341))
+        assert base_model.pop('test_cfg') == dict(mode='whole')
+    assert inner == base_model
+    assert ours == base
+
+
+def test_baseline_recipes():
+    canon = load('configs/_base_/baselines/canon_c4.py').canon
+    assert canon.canonicalizer.group == 'C4' and canon.prior_weight == 1.0
+    orbit = load('configs/_base_/baselines/orbit_c4.py').orbit
+    assert orbit.to_dict() == dict(group='C4', combine='mean_logits', train_augment=False)
+
+
 @pytest.mark.parametrize('path', CONFIGS)
 def test_every_config_evaluates_with_rotated_metrics(path):
     """Rotated loops with seeded U(-30°, 30°) angles, next to mmseg's / mmpretrain's own
@@ -130,6 +229,17 @@ def test_every_config_stops_on_non_finite_weights_or_loss(path):
     assert cfg.default_hooks['finite_check'] == dict(type='mmsofteq.FiniteCheckHook')
     assert {'timer', 'logger', 'param_scheduler', 'checkpoint', 'sampler_seed'} <= set(
         cfg.default_hooks)
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_every_config_ends_a_frozen_job_in_five_minutes(path):
+    """A 300 s collective timeout in the config itself, so mmseg's / mmpretrain's own
+    ``train.py`` (which never call mmsofteq's launcher defaults) get it too; the rest of the
+    base's ``env_cfg`` (backend, multiprocessing) is kept."""
+    cfg = load(path)
+    assert cfg.env_cfg['dist_cfg']['timeout'] == 300
+    assert cfg.env_cfg['dist_cfg']['backend'] == 'nccl'
+    assert 'mp_cfg' in cfg.env_cfg
 
 
 # Backbone lr, weight decay, head lr multiplier, crop, softness (SPEC §3 and §5).
@@ -222,9 +332,18 @@ def _softeq_text(softeq):
                      for key in ('group', 'softness', 'min_kernel_size') if key in softeq)
 
 
+def _baseline_text(path, cfg):
+    """The README cell of a baseline row: the wrapper and its key settings."""
+    model = cfg.model
+    if model.type == 'mmsofteq.CanonicalizedModel':
+        return (f"`CanonicalizedModel: group={model.canonicalizer.group!r}, "
+                f"prior_weight={model.prior_weight!r}`")
+    return f"`OrbitAveragedModel: group={model.group!r}, combine={model.combine!r}`"
+
+
 def test_configs_readme_lists_every_config_with_its_keys():
     """configs/README.md: one row per config (front doors: their targets), no stale paths,
-    the softeq keys as the files set them."""
+    the softeq keys (baselines: the wrapper keys) as the files set them."""
     rows, mentioned = _readme_rows()
     assert sorted(rows) == sorted(set(CONFIGS) - set(FRONT_DOORS))
     assert all(osp.isfile(osp.join(REPO, path)) for path in mentioned), sorted(
@@ -233,8 +352,17 @@ def test_configs_readme_lists_every_config_with_its_keys():
         cells = [cell.strip() for cell in row.strip('|').split('|')]
         row_kind, softeq_cell = cells[3], cells[4]
         is_softeq = 'softeq' in osp.basename(path)
-        assert row_kind == ('Ours' if is_softeq else 'Base'), path
         cfg = load(path)
+        if path in BASELINE_CONFIGS:
+            prefix, _ = baseline_of(path)
+            assert row_kind == {'canon_': 'Canon.', 'orbit_': 'Orbit C4'}[prefix], path
+            assert softeq_cell == _baseline_text(path, cfg), path
+            continue
+        if path in HOOK_FORM:
+            assert row_kind == 'Ours (hook form)', path
+            assert softeq_cell == f'`{_softeq_text(cfg.default_hooks.softeq.softeq)}`', path
+            continue
+        assert row_kind == ('Ours' if is_softeq else 'Base'), path
         if is_softeq:
             softeq = cfg.model.softeq
             assert softeq_cell == f'`{_softeq_text(softeq)}`', path
@@ -261,9 +389,11 @@ def test_configs_carry_no_paper_numbers():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('path', CONFIGS)
+@pytest.mark.parametrize('path', [path for path in CONFIGS if path not in FRONT_DOORS])
 def test_config_trains_one_step_and_validates_rotated(path, dataset_roots, tmp_path,
                                                       monkeypatch):
+    """Every config but the front doors, which are their schema-named configs to the key
+    (``test_front_door_is_one_line_over_its_schema_named_config``)."""
     from mmengine.runner import Runner
 
     from mmsofteq.nn import softeq_report
@@ -289,6 +419,12 @@ def test_config_trains_one_step_and_validates_rotated(path, dataset_roots, tmp_p
         value = scalars[f'val/{key}'].current()
         assert math.isfinite(value), (key, value)
     assert runner.iter >= 1
+    name = osp.basename(path)
+    if name.startswith('canon_'):  # the canonicaliser trained with its prior loss
+        assert model.canonical_group.name == 'C4'
+        assert math.isfinite(scalars['train/loss_prior'].current())
+    elif name.startswith('orbit_'):
+        assert model.orbit_averaging.group.name == 'C4'
 
 
 # ----------------------------------------------------------------------------- full size

@@ -211,3 +211,45 @@ def test_ema_model_is_a_copy_of_the_projected_model(tmp_path, form, ema_priority
     assert list(checkpoint['state_dict']) == base_keys
     assert sorted(checkpoint['ema_state_dict']) == sorted(
         ['steps'] + [f'module.{key}' for key in base_keys])
+
+
+def test_precise_bn_next_to_the_hook_measures_the_projected_model(tmp_path):
+    """mmpretrain's ``PreciseBNHook`` (the other base hook official configs carry) in the same
+    run as the hook form: the BN statistics it leaves are the ones mmpretrain's own
+    ``update_bn_stats`` computes again on the trained *projected* model (effective weights
+    ``P·θ``), and differ from those of the same ``θ`` unprojected, so it ran after the
+    injection, on the model that is evaluated."""
+    import copy
+
+    from mmpretrain.engine.hooks.precise_bn_hook import update_bn_stats
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    cfg = softeq_segformer_cfg(tmp_path, 'hook', dict(group='C4', softness=0.0), max_iters=2,
+                               val_interval=100, norm_type='BN')
+    cfg.default_hooks['softeq'] = cfg.custom_hooks[0]
+    cfg.custom_hooks = [dict(type='mmpretrain.PreciseBNHook', num_samples=4, interval=1)]
+    cfg.train_dataloader['sampler'] = dict(type='DefaultSampler', shuffle=False)
+    init_default_scope('mmseg')
+    plain = MODELS.build(cfg.model)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+
+    assert {'SoftEqHook', 'PreciseBNHook'} <= {type(hook).__name__ for hook in runner.hooks}
+    model = unwrap(runner)
+    assert len(list(projected_parameters(model))) > 0
+
+    def bn_stats(network):
+        return [torch.cat([m.running_mean, m.running_var]) for m in network.modules()
+                if isinstance(m, _BatchNorm)]
+
+    left = bn_stats(model)
+    assert left, 'the tiny SegFormer should have BN layers (norm_type BN)'
+    again = copy.deepcopy(model).train()
+    update_bn_stats(again, runner.train_loop.dataloader, 4, logger='silent')
+    for ours, recomputed in zip(left, bn_stats(again)):
+        torch.testing.assert_close(ours, recomputed, rtol=1e-5, atol=1e-6)
+    plain.load_state_dict(model.state_dict())  # the same θ, unprojected (keys are the base's)
+    plain.train()
+    update_bn_stats(plain, runner.train_loop.dataloader, 4, logger='silent')
+    assert any(not torch.allclose(ours, raw, rtol=1e-3, atol=1e-5)
+               for ours, raw in zip(left, bn_stats(plain)))

@@ -237,3 +237,29 @@ def test_eerr_pixel_reduction_pools_valid_pixels_over_the_set():
     assert per_pixel == pytest.approx(100 * k / 17, rel=1e-6)
     with pytest.raises(ValueError, match='eerr_reduction'):
         RotatedIoUMetric(eerr_reduction='batch')
+
+
+@pytest.mark.parametrize('metric_type', [RotatedIoUMetric, RotatedAccuracy])
+def test_building_a_rotated_metric_never_warns_about_its_prefix(metric_type, recwarn):
+    """mmengine's ``BaseMetric`` warns "prefix is not set" when a metric class has no
+    ``default_prefix``; ours set an empty one (keys stay mmseg's / mmpretrain's)."""
+    import logging
+
+    from mmengine.logging import MMLogger
+
+    records = []
+
+    class _Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    handler = _Keep()
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        metric = metric_type()
+    finally:
+        logger.removeHandler(handler)
+    texts = records + [str(warning.message) for warning in recwarn]
+    assert not [text for text in texts if 'prefix' in text.lower()], texts
+    assert metric.prefix == ''

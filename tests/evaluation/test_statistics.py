@@ -136,3 +136,19 @@ def test_kl_kernel_matches_the_closed_form_and_the_metric_mean():
     assert float(kl_divergence_from_logits(reference, reference, dim=0).abs().max()) == 0.0
     with pytest.raises(ValueError, match='differ in shape'):
         kl_divergence_from_logits(torch.zeros(3, 4, 4), torch.zeros(3, 4, 5))
+
+
+def test_a_sum_rounded_below_zero_is_reported_as_plus_zero():
+    """KL >= 0: a negative sum (here an unnormalised ``q`` gives exactly ``-eps``, as float
+    rounding can for ``q ≈ p``) comes back as +0.0, which prints ``0.0000``, not ``-0.0000``."""
+    from mmsofteq.evaluation.statistics import kl_divergence
+
+    log_p = torch.log(torch.tensor([0.25, 0.75], dtype=torch.float64))
+    for eps in (1e-12, 1e-6):
+        value = float(kl_divergence(log_p, log_p + eps))
+        assert value == 0.0 and math.copysign(1.0, value) == 1.0
+        assert f'{value:.4f}' == '0.0000'
+    # and a positive divergence is left alone: 0.25 log(0.25/0.5) + 0.75 log(0.75/0.5)
+    expected = 0.25 * math.log(0.5) + 0.75 * math.log(1.5)
+    log_q = torch.log(torch.tensor([0.5, 0.5], dtype=torch.float64))
+    assert float(kl_divergence(log_p, log_q)) == pytest.approx(expected, rel=1e-12)

@@ -104,6 +104,7 @@ from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import load_checkpoint
 
 cases = json.loads({json.dumps(json.dumps(cases))})
+torch.set_num_threads({torch.get_num_threads()})  # the references' thread count: same sums
 for name, case in cases.items():
     cfg = Config.fromfile(case['config'])
     assert 'custom_imports' not in cfg and not cfg.get('custom_hooks'), name

@@ -42,14 +42,16 @@ class ProjectedKernel:
 
 def project_kernel(kernel: np.ndarray, group: str, softness_values: Sequence[float], *,
                    cutoff: str = 'hard', decay: Optional[float] = None,
-                   method: str = 'auto') -> List[ProjectedKernel]:
+                   method: str = 'auto', rounding: str = 'frequency',
+                   generator: str = 'spectral') -> List[ProjectedKernel]:
     """Project a square kernel ``(k, k)`` at each softness (same order as given).
 
     Args:
         kernel: ``(k, k)`` real array, ``k >= 2``.
         group: ``'SO2' | 'O2' | 'C<n>' | 'D<n>'``.
         softness_values: each in ``[0, 1]``.
-        cutoff, decay, method: as in :func:`mmsofteq.projection.invariant_projector`.
+        cutoff, decay, method, rounding, generator: as in
+            :func:`mmsofteq.projection.invariant_projector`.
 
     Raises:
         ValueError: non-square or too small kernel, empty or out-of-range softness values.
@@ -66,7 +68,8 @@ def project_kernel(kernel: np.ndarray, group: str, softness_values: Sequence[flo
         if not 0.0 <= softness <= 1.0:
             raise ValueError(f'softness must lie in [0, 1], got {softness}')
         projector = invariant_projector(group, size, softness=softness, cutoff=cutoff,
-                                        decay=decay, method=method)
+                                        decay=decay, method=method, rounding=rounding,
+                                        generator=generator)
         projected = (kernel.reshape(-1) @ projector.matrix).reshape(size, size)
         certificate = projector.certificate
         results.append(ProjectedKernel(softness, projected, int(certificate.kept),

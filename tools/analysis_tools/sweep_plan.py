@@ -18,9 +18,10 @@ from typing import Any, Iterable, Optional, Sequence
 from mmengine.config import Config
 from sweep_results import (RUN_COLUMNS, TASK_METRICS, evaluation_task, main_metrics, plot_tradeoff,
                            write_csv)
-from sweep_runs import RunRecord, check_run_dir, run_softness
 from sweep_softness import (check_kinds, check_softness_values, run_dir_name, softeq_location,
                             with_softness)
+
+from mmsofteq.apis import RunRecord, check_run_dir, run_softness
 
 CSV_NAME = 'softness_sweep.csv'
 PLOT_NAME = 'softness_sweep.png'

@@ -374,12 +374,20 @@ def summarise(rows: Sequence[Dict[str, object]]) -> List[Dict[str, object]]:
         entry = dict(group=group, softness=softness, seeds=len(members),
                      kept=members[0]['kept'], total=members[0]['total'],
                      bound=members[0]['bound'])
-        for column in METRIC_COLUMNS:
-            values = np.array([float(r[column]) for r in members])
-            entry[column] = float(values.mean())
-            entry[column + '_std'] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+        entry.update(mean_and_std(members, METRIC_COLUMNS))
         summary.append(entry)
     return summary
+
+
+def mean_and_std(members: Sequence[Dict[str, object]],
+                 columns: Sequence[str]) -> Dict[str, float]:
+    """``{column: mean, column_std: sample std (ddof=1; 0 for one run)}`` over ``members``."""
+    stats = {}
+    for column in columns:
+        values = np.array([float(member[column]) for member in members])
+        stats[column] = float(values.mean())
+        stats[column + '_std'] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return stats
 
 
 MAIN_TABLE = ('acc', 'aacc', 'cacc', 'ierr')
@@ -437,6 +445,13 @@ def plot_summary(summary: Sequence[Dict[str, object]], path: str, title: str = '
     right.legend(fontsize=7, ncol=2)
     for axis in (left, right):
         axis.grid(alpha=0.3)
+    save_figure(figure, path, title)
+
+
+def save_figure(figure, path: str, title: str = '') -> None:
+    """Title (if any), tight layout, PNG at 90 dpi, figure closed."""
+    import matplotlib.pyplot as plt
+
     if title:
         figure.suptitle(title, fontsize=9)
     figure.tight_layout()
@@ -444,5 +459,6 @@ def plot_summary(summary: Sequence[Dict[str, object]], path: str, title: str = '
     plt.close(figure)
 
 
-def config_dict(config: SweepConfig) -> Dict[str, object]:
+def config_dict(config) -> Dict[str, object]:
+    """The experiment's config dataclass as a JSON-ready dict."""
     return asdict(config)

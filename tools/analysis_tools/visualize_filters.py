@@ -12,16 +12,24 @@ Each row is one ``k x k`` kernel ``K``, each column ``K_eff = reshape(vec(K) P_s
 only the group-invariant part, 1 leaves ``K`` unchanged. Kernels come from a real digit
 scan (default), random normals, or slices ``weight[out, in]`` of a checkpoint's conv
 weight (checkpoints hold ``θ``, the raw kernels the projector acts on). With ``--config``,
-group / cutoff / decay / method default to the config's ``softeq`` dict.
+group / cutoff / decay / method / rounding / generator default to the config's ``softeq`` dict.
 """
 import argparse
 import os.path as osp
 
+try:
+    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
+except ImportError as error:
+    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
 # A sibling in tools/analysis_tools/ (the script's folder is on sys.path when it runs).
 from filter_kernels import (checkpoint_kernels, draw_projected_kernels, project_kernel,
                             sample_kernels)
 
+from mmsofteq.projection import CUTOFF_KINDS, GENERATORS, ROUNDINGS
+
 DEFAULT_SOFTNESS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
+#: the keys of a config's ``softeq`` that set the drawn projector (``softness`` is the grid's)
+PROJECTOR_KEYS = ('group', 'cutoff', 'decay', 'method', 'rounding', 'generator')
 
 
 def parse_args(argv=None):
@@ -30,10 +38,13 @@ def parse_args(argv=None):
     parser.add_argument('--group', help='SO2 | O2 | C<n> | D<n> (default: the config\'s '
                         'softeq.group, else SO2)')
     parser.add_argument('--softness', type=float, nargs='+', default=list(DEFAULT_SOFTNESS))
-    parser.add_argument('--cutoff', choices=('hard', 'smooth'), help='default: config or hard')
+    parser.add_argument('--cutoff', choices=CUTOFF_KINDS, help='default: config or hard')
     parser.add_argument('--decay', type=float, help='decay of the smooth cutoff')
     parser.add_argument('--method', choices=('auto', 'svd', 'schur'),
                         help='default: config or auto')
+    parser.add_argument('--rounding', choices=ROUNDINGS, help='default: config or frequency')
+    parser.add_argument('--generator', choices=GENERATORS,
+                        help='default: config or spectral (bilinear: the paper\'s C_n)')
     parser.add_argument('--source', choices=('digit', 'random'), default='digit',
                         help='kernels when no --checkpoint: real digit scans (default) or '
                         'standard normal entries')
@@ -45,7 +56,8 @@ def parse_args(argv=None):
     parser.add_argument('--layer', help='state-dict key of a conv weight (with --checkpoint)')
     parser.add_argument('--slices', nargs='+', default=['0,0', '1,0', '2,0'],
                         help='out,in pairs of the weight to draw (with --checkpoint)')
-    parser.add_argument('--config', help='config whose softeq dict gives group/cutoff/method')
+    parser.add_argument('--config', help='config whose softeq dict gives group, cutoff, '
+                        'decay, method, rounding and generator (options given here win)')
     parser.add_argument('--out', default='work_dirs/visualize_filters/filters.png')
     args = parser.parse_args(argv)
     if args.checkpoint and not args.layer:
@@ -66,7 +78,8 @@ def parse_args(argv=None):
 
 
 def softeq_options(config_path):
-    """group / cutoff / decay / method of a config's ``softeq`` dict (``{}`` without one)."""
+    """The projector keys (:data:`PROJECTOR_KEYS`) of a config's ``softeq`` dict (``{}``
+    without one)."""
     if not config_path:
         return {}
     from mmengine.config import Config
@@ -75,7 +88,7 @@ def softeq_options(config_path):
     cfg = Config.fromfile(config_path)
     place = find_softeq(cfg)
     softeq = place.container(cfg)['softeq'] if place is not None else cfg.get('softeq') or {}
-    return {key: softeq[key] for key in ('group', 'cutoff', 'decay', 'method') if key in softeq}
+    return {key: softeq[key] for key in PROJECTOR_KEYS if key in softeq}
 
 
 def load_kernels(args):
@@ -103,14 +116,18 @@ def main(argv=None):
     cutoff = args.cutoff or options.get('cutoff', 'hard')
     decay = args.decay if args.decay is not None else options.get('decay')
     method = args.method or options.get('method', 'auto')
+    rounding = args.rounding or options.get('rounding', 'frequency')
+    generator = args.generator or options.get('generator', 'spectral')
     try:
         kernels, labels = load_kernels(args)
         rows = [project_kernel(kernel, group, args.softness, cutoff=cutoff, decay=decay,
-                               method=method) for kernel in kernels]
+                               method=method, rounding=rounding, generator=generator)
+                for kernel in kernels]
     except (KeyError, ValueError) as error:
         raise SystemExit(f'error: {error}')
     size = rows[0][0].kernel.shape[0]
-    title = f'{group} ({cutoff} cutoff): {size}x{size} kernels projected per softness'
+    title = (f'{group} ({generator}, {cutoff} cutoff, {rounding} rounding): {size}x{size} '
+             'kernels projected per softness')
     png = draw_projected_kernels(rows, args.out, labels, title)
     print(f'[visualize_filters] {png}')
     return png, rows

@@ -272,6 +272,7 @@ def compare_subspaces(group: str, k: int, basis) -> tuple[int, str]:
 def equivariant_table(args: argparse.Namespace, results: dict) -> None:
     from mmsofteq.groups import GridSpace, parse_group
     from mmsofteq.projection import equivariant_projector
+    from mmsofteq.utils import markdown_header, markdown_row
     run_peer = bool(args.emlp_python)
     print('## Equivariant grid→grid projectors (k x k → k x k, n = k⁴)\n')
     print(f'fast route: median of {args.repeats}; SVD route: median of {args.repeats} for '
@@ -280,9 +281,8 @@ def equivariant_table(args: argparse.Namespace, results: dict) -> None:
           f'Ours at softness {args.softness:g} (the decomposition, shared by every softness, '
           'is the cost); emlp computes the strict (softness-0) basis. sin θ_max: largest '
           'principal angle between emlp\'s basis and the range of our softness-0 projector.\n')
-    print('| group | k | n | ours fast [s] | ours SVD [s] | emlp [s] | SVD / fast | '
-          'emlp / fast | rank ours / emlp | sin θ_max |')
-    print('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+    print(markdown_header(['group', 'k', 'n', 'ours fast [s]', 'ours SVD [s]', 'emlp [s]',
+                           'SVD / fast', 'emlp / fast', 'rank ours / emlp', 'sin θ_max']))
     workdir = tempfile.mkdtemp(prefix='benchmark_emlp_')
     for group in args.groups:
         constraints = len(parse_group(group).generators(GridSpace(2), True))
@@ -333,9 +333,10 @@ def equivariant_table(args: argparse.Namespace, results: dict) -> None:
             ratio_peer = (f'{peer["seconds"] / fast:,.0f}x' if peer and peer['status'] == 'ok'
                           else '—')
             results['fast'][(group, k)] = fast
-            print(f'| {group} | {k} | {n:,} | {fast:.4f} | {svd_text} | '
-                  f'{emlp_cell(peer, args.emlp_timeout) if run_peer else "not run"} | '
-                  f'{ratio_svd} | {ratio_peer} | {rank_text} | {angle_text} |', flush=True)
+            print(markdown_row([
+                group, k, f'{n:,}', f'{fast:.4f}', svd_text,
+                emlp_cell(peer, args.emlp_timeout) if run_peer else 'not run', ratio_svd,
+                ratio_peer, rank_text, angle_text]), flush=True)
     os.rmdir(workdir)
     failures = [(key, peer) for key, peer in results['emlp'].items()
                 if peer is not None and peer['status'] not in ('ok', 'timeout')
@@ -348,28 +349,29 @@ def equivariant_table(args: argparse.Namespace, results: dict) -> None:
 
 def invariant_table(args: argparse.Namespace) -> None:
     from mmsofteq.projection import invariant_projector
+    from mmsofteq.utils import markdown_header, markdown_row
     print('\n## Invariant projectors (k x k grid, N = k²)\n')
     print(f'softness {args.softness:g}; median of {args.repeats}, cold caches.\n')
-    print('| group | k | N | SVD route [s] | fast route [s] | SVD / fast |')
-    print('| --- | --- | --- | --- | --- | --- |')
+    print(markdown_header(['group', 'k', 'N', 'SVD route [s]', 'fast route [s]', 'SVD / fast']))
     for group in args.groups:
         for k in args.invariant_sizes:
             svd = median_time(lambda: invariant_projector(
                 group, k, softness=args.softness, method='svd'), args.repeats)
             fast = median_time(lambda: invariant_projector(
                 group, k, softness=args.softness, method='schur'), args.repeats)
-            print(f'| {group} | {k} | {k * k:,} | {svd:.4f} | {fast:.4f} | {svd / fast:.1f}x |',
-                  flush=True)
+            print(markdown_row([group, k, f'{k * k:,}', f'{svd:.4f}', f'{fast:.4f}',
+                                f'{svd / fast:.1f}x']), flush=True)
 
 
 def backbone_table(args: argparse.Namespace, results: dict) -> None:
     from mmsofteq.projection import invariant_projector
+    from mmsofteq.utils import markdown_header, markdown_row
     print('\n## Every invariant projector a backbone needs (fast route, cold caches)\n')
     print('reference softness per layer, the paper\'s (in brackets); last column: every layer '
           f'at softness {args.softness:g}. Median of {args.repeats}.\n')
-    print('| group | backbone | grids [softness] | total, reference softness [s] | '
-          f'total, softness {args.softness:g} [s] |')
-    print('| --- | --- | --- | --- | --- |')
+    print(markdown_header(['group', 'backbone', 'grids [softness]',
+                           'total, reference softness [s]',
+                           f'total, softness {args.softness:g} [s]']))
     union = sorted({layer for layers in BACKBONE_LAYERS.values() for layer in layers})
     for group in args.groups:
         for name, layers in list(BACKBONE_LAYERS.items()) + [('all four (union)', union)]:
@@ -381,18 +383,20 @@ def backbone_table(args: argparse.Namespace, results: dict) -> None:
             if name.startswith('all four'):
                 results['backbones'][group] = (reference, uniform)
             grids = ', '.join(f'{k} [{s:g}]' for k, s in layers)
-            print(f'| {group} | {name} | {grids} | {reference:.3f} | {uniform:.3f} |', flush=True)
+            print(markdown_row([group, name, grids, f'{reference:.3f}', f'{uniform:.3f}']),
+                  flush=True)
 
 
 def generator_table(args: argparse.Namespace, results: dict) -> None:
     """Spectral (SO2) vs the paper's bilinear C_n, every invariant projector per backbone."""
     from mmsofteq.projection import invariant_projector
+    from mmsofteq.utils import markdown_header, markdown_row
     print('\n## Every invariant projector a backbone needs: spectral vs bilinear (cold caches)\n')
     print('Reference softness per layer (in brackets), position grids on the data side. '
           f'Spectral: SO2, rounding frequency; bilinear: the paper\'s C_n, rounding index. '
           f'Median of {args.repeats}.\n')
-    print('| backbone | grids [softness] | spectral SO2 [s] | bilinear C_n | bilinear [s] |')
-    print('| --- | --- | --- | --- | --- |')
+    print(markdown_header(['backbone', 'grids [softness]', 'spectral SO2 [s]', 'bilinear C_n',
+                           'bilinear [s]']))
     for name, layers in BACKBONE_LAYERS.items():
         order = BILINEAR_BACKBONES[name]
         sides = ['data' if index == 1 and name.startswith(('ViT', 'DINOv2')) else 'kernel'
@@ -407,61 +411,66 @@ def generator_table(args: argparse.Namespace, results: dict) -> None:
                                              rounding='index'), args.repeats)
         results['generators'][name] = (spectral, bilinear)
         grids = ', '.join(f'{k} [{softness:g}]' for k, softness in layers)
-        print(f'| {name} | {grids} | {spectral:.3f} | C{order} | {bilinear:.3f} |', flush=True)
+        print(markdown_row([name, grids, f'{spectral:.3f}', f'C{order}', f'{bilinear:.3f}']),
+              flush=True)
 
 
 def levels_table(args: argparse.Namespace) -> None:
     """How many distinct projectors 101 softness values give, per rounding rule."""
     from mmsofteq.projection import ROUNDINGS, invariant_projector
+    from mmsofteq.utils import markdown_header, markdown_row
     print('\n## Distinct projectors over softness 0, 0.01, ..., 1\n')
     print('Number of distinct kept-direction counts (hard cutoff) among the 101 projectors; '
           'k² is the most possible.\n')
-    print('| group | generator | k | k² | ' + ' | '.join(ROUNDINGS) + ' |')
-    print('| --- | --- | --- | --- |' + ' --- |' * len(ROUNDINGS))
+    print(markdown_header(['group', 'generator', 'k', 'k²', *ROUNDINGS]))
     softness_values = [round(0.01 * i, 2) for i in range(101)]
     for group, generator in LEVEL_GROUPS:
         for k in LEVEL_SIZES:
             counts = [len({invariant_projector(group, k, softness=s, rounding=rounding,
                                                generator=generator).certificate.kept
                            for s in softness_values}) for rounding in ROUNDINGS]
-            print(f'| {group} | {generator} | {k} | {k * k} | '
-                  + ' | '.join(str(count) for count in counts) + ' |', flush=True)
+            print(markdown_row([group, generator, k, k * k, *counts]), flush=True)
 
 
 def targets(args: argparse.Namespace, results: dict) -> None:
+    from mmsofteq.utils import markdown_header, markdown_row
     print('\n## Targets\n')
-    print('| target | group | measured | met |')
-    print('| --- | --- | --- | --- |')
+    print(markdown_header(['target', 'group', 'measured', 'met']))
     for group in args.groups:
         fast = results['fast'].get((group, TARGET_GRID_MAP_K))
         if fast is not None:
-            print(f'| {TARGET_GRID_MAP_K}x{TARGET_GRID_MAP_K} grid→grid, fast route < '
-                  f'{TARGET_GRID_MAP_SECONDS:g} s | {group} | {fast:.3f} s | '
-                  f'{"yes" if fast < TARGET_GRID_MAP_SECONDS else "NO"} |')
+            print(markdown_row([
+                f'{TARGET_GRID_MAP_K}x{TARGET_GRID_MAP_K} grid→grid, fast route < '
+                f'{TARGET_GRID_MAP_SECONDS:g} s', group, f'{fast:.3f} s',
+                'yes' if fast < TARGET_GRID_MAP_SECONDS else 'NO']))
         if group in results['svd']:
             k, svd, fast_k = results['svd'][group]
-            print(f'| ≥ {TARGET_SVD_RATIO:,.0f}x faster than dense SVD at the largest size it '
-                  f'finished (k={k}) | {group} | {svd / fast_k:,.0f}x | '
-                  f'{"yes" if svd / fast_k >= TARGET_SVD_RATIO else "NO"} |')
+            print(markdown_row([
+                f'≥ {TARGET_SVD_RATIO:,.0f}x faster than dense SVD at the largest size it '
+                f'finished (k={k})', group, f'{svd / fast_k:,.0f}x',
+                'yes' if svd / fast_k >= TARGET_SVD_RATIO else 'NO']))
         peer = results['emlp'].get((group, TARGET_GRID_MAP_K))
         if fast is not None and args.emlp_python:
             peer_text = emlp_cell(peer, args.emlp_timeout)
             only = fast < TARGET_PEER_SECONDS and not (
                 peer and peer['status'] == 'ok' and peer['seconds'] < TARGET_PEER_SECONDS)
-            print(f'| only one to finish {TARGET_GRID_MAP_K}x{TARGET_GRID_MAP_K} in < '
-                  f'{TARGET_PEER_SECONDS:g} s | {group} | ours {fast:.3f} s, emlp {peer_text} | '
-                  f'{"yes" if only else "NO"} |')
+            print(markdown_row([
+                f'only one to finish {TARGET_GRID_MAP_K}x{TARGET_GRID_MAP_K} in < '
+                f'{TARGET_PEER_SECONDS:g} s', group, f'ours {fast:.3f} s, emlp {peer_text}',
+                'yes' if only else 'NO']))
         if group in results['backbones']:
             reference, uniform = results['backbones'][group]
-            print(f'| every backbone invariant projector < {TARGET_BACKBONE_SECONDS:g} s | '
-                  f'{group} | {reference:.3f} s (reference softness), {uniform:.3f} s '
-                  f'(softness {args.softness:g}) | '
-                  f'{"yes" if max(reference, uniform) < TARGET_BACKBONE_SECONDS else "NO"} |')
+            print(markdown_row([
+                f'every backbone invariant projector < {TARGET_BACKBONE_SECONDS:g} s', group,
+                f'{reference:.3f} s (reference softness), {uniform:.3f} s '
+                f'(softness {args.softness:g})',
+                'yes' if max(reference, uniform) < TARGET_BACKBONE_SECONDS else 'NO']))
     for name, (spectral, bilinear) in results['generators'].items():
-        print(f'| {name}: every invariant projector with either generator < '
-              f'{TARGET_BACKBONE_SECONDS:g} s | SO2 / C{BILINEAR_BACKBONES[name]} bilinear | '
-              f'{spectral:.3f} s / {bilinear:.3f} s | '
-              f'{"yes" if max(spectral, bilinear) < TARGET_BACKBONE_SECONDS else "NO"} |')
+        print(markdown_row([
+            f'{name}: every invariant projector with either generator < '
+            f'{TARGET_BACKBONE_SECONDS:g} s', f'SO2 / C{BILINEAR_BACKBONES[name]} bilinear',
+            f'{spectral:.3f} s / {bilinear:.3f} s',
+            'yes' if max(spectral, bilinear) < TARGET_BACKBONE_SECONDS else 'NO']))
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:

@@ -29,8 +29,12 @@ import statistics
 import tempfile
 import time
 import uuid
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
+try:
+    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
+except ImportError as error:
+    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
 import numpy as np
 import torch
 from PIL import Image
@@ -39,7 +43,7 @@ MEAN = [123.675, 116.28, 103.53]
 STD = [58.395, 57.12, 57.375]
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--task', choices=['segmentation', 'classification'],
                         default='segmentation')
@@ -51,7 +55,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--repeats', type=int, default=3, help='timed passes per loop')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 # ----------------------------------------------------------------------------- data
@@ -153,6 +157,7 @@ def main() -> None:
     from mmengine.registry import MODELS, DefaultScope
 
     import mmsofteq  # noqa: F401  (registers mmsofteq.RotatedValLoop and the metrics)
+    from mmsofteq.utils import text_table
 
     segmentation = args.task == 'segmentation'
     height = args.height or (256 if segmentation else 224)
@@ -192,10 +197,10 @@ def main() -> None:
     print(f'task={args.task} images={args.images} size={height}x{width} '
           f'repeats={args.repeats} device={args.device} threads={torch.get_num_threads()} '
           f'malloc_env={malloc or "default"}')
-    print(f'{"loop":<25}{"min wall s":>11}{"median":>9}{"min CPU s":>11}   wall passes (s)')
-    for name in runners:
-        print(f'{name:<25}{min(wall[name]):>11.3f}{statistics.median(wall[name]):>9.3f}'
-              f'{min(cpu[name]):>11.3f}   ' + ' '.join(f'{s:.2f}' for s in wall[name]))
+    print(text_table(['loop', 'min wall s', 'median', 'min CPU s', 'wall passes (s)'],
+                     [[name, f'{min(wall[name]):.3f}', f'{statistics.median(wall[name]):.3f}',
+                       f'{min(cpu[name]):.3f}', ' '.join(f'{s:.2f}' for s in wall[name])]
+                      for name in runners]))
     rotated, plain = 'mmsofteq.RotatedValLoop', 'ValLoop'
     wall_ratio = min(wall[rotated]) / min(wall[plain])
     cpu_ratio = min(cpu[rotated]) / min(cpu[plain])

@@ -47,7 +47,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+try:
+    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
+except ImportError as error:
+    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
 import torch
+
+from mmsofteq.utils import markdown_header, markdown_row
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -230,20 +236,20 @@ def summarise(times: dict, base: str) -> list[dict]:
     return rows
 
 
-def print_rows(title: str, rows: list[dict], extra: Optional[dict] = None) -> None:
-    extra = extra or {}
+def print_rows(title: str, rows: list[dict], extra: Optional[dict] = None,
+               ratio_column: str = 'SoftEq/Base (medians)') -> None:
+    """The table of :func:`summarise`'s rows under ``title``; ``extra``: a last
+    ``projected`` column by variant name."""
     print(f'\n{title}\n')
-    print('| variant | wall median [s] | SoftEq/Base (medians) | per-round ratio median '
-          '[IQR] | CPU median [s] | CPU ratio |' + (' projected |' if extra else ''))
-    print('|---|---|---|---|---|---|' + ('---|' if extra else ''))
+    columns = ['variant', 'wall median [s]', ratio_column, 'per-round ratio median [IQR]',
+               'CPU median [s]', 'CPU ratio']
+    print(markdown_header(columns + (['projected'] if extra else [])))
     for row in rows:
         low, high = row['iqr']
-        line = (f"| {row['name']} | {row['wall']:.4f} | {row['ratio']:.3f} | "
-                f"{row['round_ratio']:.3f} [{low:.3f}, {high:.3f}] | {row['cpu']:.4f} | "
-                f"{row['cpu_ratio']:.3f} |")
-        if extra:
-            line += f" {extra.get(row['name'], '-')} |"
-        print(line)
+        cells = [row['name'], f"{row['wall']:.4f}", f"{row['ratio']:.3f}",
+                 f"{row['round_ratio']:.3f} [{low:.3f}, {high:.3f}]", f"{row['cpu']:.4f}",
+                 f"{row['cpu_ratio']:.3f}"]
+        print(markdown_row(cells + ([extra.get(row['name'], '-')] if extra else [])))
     sys.stdout.flush()
 
 
@@ -387,26 +393,27 @@ def inject_worker(name: str) -> dict:
 
 def bench_inject(names: list[str]) -> None:
     print('\n### Injection into large backbones (one fresh process per case)\n')
-    print('| case | params [M] | build [s] | inject [s] | peak RSS after imports / build / '
-          'inject [MiB] | peak increase by inject [MiB] | RSS increase by inject [MiB] | '
-          'ru_maxrss after build / inject [MiB] | projected tensors (grid sizes) | '
-          'projector buffers [MiB] | softeq |')
-    print('|---|---|---|---|---|---|---|---|---|---|---|')
+    print(markdown_header([
+        'case', 'params [M]', 'build [s]', 'inject [s]',
+        'peak RSS after imports / build / inject [MiB]', 'peak increase by inject [MiB]',
+        'RSS increase by inject [MiB]', 'ru_maxrss after build / inject [MiB]',
+        'projected tensors (grid sizes)', 'projector buffers [MiB]', 'softeq']))
     for name in names:
         result = subprocess.run([sys.executable, os.path.abspath(__file__), '--inject-worker',
                                  name], capture_output=True, text=True, cwd=REPO)
         if result.returncode != 0:
-            print(f'| {name} | failed: {result.stderr.strip().splitlines()[-1]} |')
+            print(markdown_row([name, f'failed: {result.stderr.strip().splitlines()[-1]}']))
             continue
         row = json.loads(result.stdout.strip().splitlines()[-1])
-        print(f"| {name} | {row['params_m']:.1f} | {row['build_s']:.2f} | "
-              f"{row['inject_s']:.2f} | {row['peak_start_mib']:.0f} / "
-              f"{row['peak_built_mib']:.0f} / {row['peak_injected_mib']:.0f} | "
-              f"{row['peak_injected_mib'] - row['peak_built_mib']:.0f} | "
-              f"{row['rss_injected_mib'] - row['rss_built_mib']:.0f} | "
-              f"{row['maxrss_built_mib']:.0f} / {row['maxrss_injected_mib']:.0f} | "
-              f"{row['projected']} ({', '.join(map(str, row['grids']))}) | "
-              f"{row['projector_buffers_mib']:.2f} | `{row['softeq']}` |")
+        print(markdown_row([
+            name, f"{row['params_m']:.1f}", f"{row['build_s']:.2f}", f"{row['inject_s']:.2f}",
+            f"{row['peak_start_mib']:.0f} / {row['peak_built_mib']:.0f} / "
+            f"{row['peak_injected_mib']:.0f}",
+            f"{row['peak_injected_mib'] - row['peak_built_mib']:.0f}",
+            f"{row['rss_injected_mib'] - row['rss_built_mib']:.0f}",
+            f"{row['maxrss_built_mib']:.0f} / {row['maxrss_injected_mib']:.0f}",
+            f"{row['projected']} ({', '.join(map(str, row['grids']))})",
+            f"{row['projector_buffers_mib']:.2f}", f"`{row['softeq']}`"]))
         sys.stdout.flush()
 
 

@@ -14,6 +14,7 @@ import sys
 import time
 
 # Siblings in tools/dataset_converters/ (the script's folder is on sys.path when it runs).
+from digits_render import INK_FRACTIONS, MAX_INK_FRACTION
 from digits_writer import ClassificationSpec, SegmentationSpec, UnsafeTargetError, build_demo_set
 
 
@@ -32,6 +33,13 @@ def parse_args(argv=None):
     parser.add_argument('--boundary', type=int, default=1,
                         help='width (px) of the 255 ignore band around digits; 0 disables it')
     parser.add_argument('--max-digits', type=int, default=3, help='digits per canvas: 1..N')
+    parser.add_argument('--threshold', type=float, default=0.5,
+                        help='a pixel is labelled with its digit where the upscaled scan '
+                        'intensity (0..1) exceeds this (default: %(default)s)')
+    parser.add_argument('--ink-fraction', type=float, nargs=2, metavar=('LOW', 'HIGH'),
+                        default=list(INK_FRACTIONS['seg']),
+                        help='segmentation digit size as fractions of the canvas side '
+                        f'(default: %(default)s; at most {MAX_INK_FRACTION}: rotation-safe)')
     parser.add_argument('--cls-size', type=int, default=32, help='classification image side')
     parser.add_argument('--cls-num-train', type=int, default=None,
                         help='classification train images (default: every train scan once)')
@@ -42,7 +50,15 @@ def parse_args(argv=None):
                         help='replace a non-empty directory we did not make (it is moved to '
                         '<dir>.replaced-<time>); a real VOC tree is refused regardless')
     parser.add_argument('--quiet', action='store_true', help='no progress bar')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not 0.0 <= args.threshold < 1.0:
+        parser.error(f'--threshold must be in [0, 1), got {args.threshold:g}')
+    low, high = args.ink_fraction
+    if not 0.0 < low <= high <= MAX_INK_FRACTION:
+        parser.error(f'--ink-fraction LOW HIGH must satisfy 0 < LOW <= HIGH <= '
+                     f'{MAX_INK_FRACTION} (a larger digit leaves the rotation-safe disc), got '
+                     f'{low:g} {high:g}')
+    return args
 
 
 class _StderrBar:
@@ -88,14 +104,18 @@ def progress_bar(total: int, title: str):
     return advance
 
 
+def segmentation_spec(args: argparse.Namespace) -> SegmentationSpec:
+    """The segmentation set the parsed command line asks for."""
+    return SegmentationSpec(seed=args.seed, num_train=args.num_train, num_val=args.num_val,
+                            size=args.size, boundary=args.boundary, max_digits=args.max_digits,
+                            threshold=args.threshold, ink_fraction=tuple(args.ink_fraction))
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     jobs = []
     if args.task in ('seg', 'both'):
-        jobs.append((args.out, SegmentationSpec(seed=args.seed, num_train=args.num_train,
-                                                num_val=args.num_val, size=args.size,
-                                                boundary=args.boundary,
-                                                max_digits=args.max_digits)))
+        jobs.append((args.out, segmentation_spec(args)))
     if args.task in ('cls', 'both'):
         jobs.append((args.cls_out, ClassificationSpec(seed=args.seed, size=args.cls_size,
                                                       num_train=args.cls_num_train,

@@ -238,20 +238,34 @@ def _draw_spot(rng: np.random.Generator, size: int, patch_side: int, fallback: b
             int(rng.integers(0, size - patch_side + 1)))
 
 
-def ink_size_range(size: int, task: str) -> Tuple[int, int]:
-    """Inclusive ink-size range in px: seg 25%..37.5% of ``size``; cls 45%..60%."""
-    low, high = (0.25, 0.375) if task == 'seg' else (0.45, 0.6)
+#: Default ink size (the digit's side) as fractions of the canvas, per task.
+INK_FRACTIONS = {'seg': (0.25, 0.375), 'cls': (0.45, 0.6)}
+#: The largest ink fraction that stays inside the rotation-safe disc (half-diagonal s/√2
+#: within the inscribed radius), with a pixel to spare.
+MAX_INK_FRACTION = 0.65
+
+
+def ink_size_range(size: int, task: str,
+                   fraction: Optional[Tuple[float, float]] = None) -> Tuple[int, int]:
+    """Inclusive ink-size range in px: ``fraction`` of ``size`` (default
+    :data:`INK_FRACTIONS`: seg 25%..37.5%, cls 45%..60%), at least 6 px."""
+    low, high = INK_FRACTIONS[task] if fraction is None else fraction
+    if not 0.0 < low <= high <= MAX_INK_FRACTION:
+        raise ValueError(f'ink fraction must satisfy 0 < low <= high <= {MAX_INK_FRACTION} '
+                         f'(rotation-safe), got ({low}, {high})')
     return max(6, int(round(low * size))), max(6, int(round(high * size)))
 
 
 def compose_segmentation_sample(rng: np.random.Generator, scans: np.ndarray, digits: np.ndarray,
                                 stream: ScanStream, size: int = 64, max_digits: int = 3,
                                 boundary: int = 1, threshold: float = 0.5,
-                                max_tries: int = 200
+                                max_tries: int = 200,
+                                ink_fraction: Optional[Tuple[float, float]] = None
                                 ) -> Tuple[np.ndarray, np.ndarray, List[Placement]]:
     """One canvas: ``(image uint8 (S, S, 3) RGB, label uint8 (S, S), placements)``.
 
-    1..``max_digits`` digits (ink 25%..37.5% of ``size``: 16-24 px at 64) in random colours at
+    1..``max_digits`` digits (ink ``ink_fraction`` of ``size``, default 25%..37.5%: 16-24 px
+    at 64) in random colours at
     random non-overlapping, rotation-safe positions on a textured background. A pixel is
     labelled ``digit + 1`` where the digit's upscaled intensity exceeds ``threshold``; a
     ``boundary``-px band around each digit is ``IGNORE_INDEX`` (0 disables it); the rest is
@@ -262,7 +276,7 @@ def compose_segmentation_sample(rng: np.random.Generator, scans: np.ndarray, dig
         raise ValueError(f'canvas size must be >= 24 px, got {size}')
     if max_digits < 1 or boundary < 0:
         raise ValueError(f'need max_digits >= 1 and boundary >= 0, got {max_digits}, {boundary}')
-    min_ink, max_ink = ink_size_range(size, 'seg')
+    min_ink, max_ink = ink_size_range(size, 'seg', ink_fraction)
     safe = rotation_safe_mask(size)
     occupied = np.zeros((size, size), dtype=bool)  # extents of placed digits, grown by 1 px
     background = random_color(rng)

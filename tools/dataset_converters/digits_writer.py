@@ -72,6 +72,7 @@ class SegmentationSpec:
     threshold: float = 0.5
     val_fraction: float = digits_lib.VAL_FRACTION
     task: str = 'seg'
+    ink_fraction: Tuple[float, float] = digits_lib.INK_FRACTIONS['seg']
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def _manifest(spec: Spec, writer: _Writer, scans: np.ndarray, pools: Dict[str, n
               images: dict, label_digest: str, extra: dict) -> dict:
     return dict(
         generator=GENERATOR, generator_version=GENERATOR_VERSION,
-        task=spec.task, params=asdict(spec), source=_source_info(scans),
+        task=spec.task, params=json.loads(json.dumps(asdict(spec))), source=_source_info(scans),
         scan_pools={split: len(pool) for split, pool in pools.items()},
         counts={split: len(images[split]) for split in SPLITS}, images=images,
         label_sha256=label_digest, files=sorted(writer.hashes),
@@ -190,7 +191,8 @@ def write_segmentation_set(root: Union[str, Path], spec: SegmentationSpec = Segm
             name = f'{split}_{index:05d}'
             image, label, placements = digits_lib.compose_segmentation_sample(
                 rng, scans, digits, stream, size=spec.size, max_digits=spec.max_digits,
-                boundary=spec.boundary, threshold=spec.threshold)
+                boundary=spec.boundary, threshold=spec.threshold,
+                ink_fraction=tuple(spec.ink_fraction))
             writer.write_image(f'JPEGImages/{name}.jpg', Image.fromarray(image, mode='RGB'),
                                format='JPEG', quality=JPEG_QUALITY)
             writer.write_image(f'SegmentationClass/{name}.png',

@@ -14,42 +14,109 @@ from __future__ import annotations
 import math
 import os.path as osp
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
-from mmengine.hooks import Hook
 
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 @dataclass(frozen=True)
-class DemoTask:
-    """One demo: its config (relative to the repository root), default data folder, the
-    options of ``tools/dataset_converters/demo_digits.py`` that write its data set, and the
-    schedule unit its ``train_cfg`` counts in."""
+class DemoStage:
+    """One training run of a demo.
+
+    Attributes:
+        name: ``'pretrain'``, ``'base'``, ``'softeq'``: its folder in the demo's work dir.
+        config: its config, relative to the repository root.
+        start_from: the stage whose checkpoint it starts from (``None``: the config's own
+            initialisation).
+        length_option: the ``run_demo.py`` option that sets its schedule length.
+        compared: a row of the figure (the twins; not the pretraining).
+        model: how the table names the model.
+    """
     name: str
     config: str
+    start_from: Optional[str]
+    length_option: Optional[str]
+    compared: bool
+    model: str
+
+    def label(self, record) -> str:
+        """``'Base'`` / ``'SoftEq s=0.8'``: the figure's row label."""
+        if self.name != 'softeq':
+            return self.model
+        return f'{self.model} s={record.softness:g}' if record.softness == record.softness \
+            else self.model
+
+
+@dataclass(frozen=True)
+class DemoTask:
+    """One demo: its stages, default data folder, the options of
+    ``tools/dataset_converters/demo_digits.py`` that write its data set, the schedule unit
+    its ``train_cfg`` counts in, the table's metric keys, and the converter options that
+    make this demo's set (``data_options``; ``--num-train`` / ``--num-val`` override)."""
+    name: str
+    stages: Tuple[DemoStage, ...]
     data_root: str
     converter_options: Dict[str, str]  # 'root' | 'num_train' | 'num_val' -> option
     schedule_unit: str  # 'iters' | 'epochs'
+    metrics: Tuple[Tuple[str, str], ...]  # (column, metric key)
+    metric_note: str
+    data_options: Tuple[str, ...] = ()
 
     def converter_args(self, data_root: str, num_train: Optional[int] = None,
                        num_val: Optional[int] = None) -> List[str]:
         """Arguments of the converter that write this demo's data to ``data_root``."""
-        args = ['--task', self.name, self.converter_options['root'], data_root, '--quiet']
+        args = ['--task', self.name, self.converter_options['root'], data_root, '--quiet',
+                *self.data_options]
         for key, value in (('num_train', num_train), ('num_val', num_val)):
             if value is not None:
                 args += [self.converter_options[key], str(value)]
         return args
 
 
+SEG_METRICS = (('mIoU', 'mIoU'), ('aIoU', 'aIoU'), ('cIoU', 'cIoU'), ('eErr', 'eErr'))
+CLS_METRICS = (('Acc', 'accuracy/top1'), ('aAcc', 'rotated_accuracy/top1'), ('cAcc', 'cAcc'),
+               ('iErr', 'iErr'))
+ROTATION_NOTE = ('x100; each val image once upright and once rotated by its seeded angle '
+                 'U(-30°, 30°) (docs/evaluation.md)')
+
 DEMO_TASKS: Dict[str, DemoTask] = {
-    'seg': DemoTask('seg', 'configs/demo/segformer_softeq_demo.py', 'data/demo_voc',
-                    dict(root='--out', num_train='--num-train', num_val='--num-val'),
-                    'iters'),
-    'cls': DemoTask('cls', 'configs/demo/resnet_softeq_digits_cls.py', 'data/demo_digits_cls',
-                    dict(root='--cls-out', num_train='--cls-num-train',
-                         num_val='--cls-num-val'), 'epochs'),
+    'seg': DemoTask(
+        'seg',
+        (DemoStage('pretrain', 'configs/demo/segformer_pretrain_demo.py', None,
+                   'pretrain_iters', False, 'Base, pretrained (start)'),
+         DemoStage('base', 'configs/demo/segformer_base_demo.py', 'pretrain',
+                   'finetune_iters', True, 'Base'),
+         DemoStage('softeq', 'configs/demo/segformer_softeq_demo.py', 'pretrain',
+                   'finetune_iters', True, 'SoftEq')),
+        'data/demo_voc', dict(root='--out', num_train='--num-train', num_val='--num-val'),
+        'iters', SEG_METRICS, ROTATION_NOTE,
+        # one digit filling 45-65 % of a 32 px canvas, labelled where its ink is > 0.2, no
+        # ignore band (docs/demo_data.md)
+        data_options=('--num-train', '2000', '--num-val', '100', '--size', '32',
+                      '--max-digits', '1', '--ink-fraction', '0.45', '0.65', '--boundary', '0',
+                      '--threshold', '0.2')),
+    'cls': DemoTask(
+        'cls',
+        (DemoStage('softeq', 'configs/demo/resnet_softeq_digits_cls.py', None, 'max_epochs',
+                   True, 'SoftEq'), ),
+        'data/demo_digits_cls', dict(root='--cls-out', num_train='--cls-num-train',
+                                     num_val='--cls-num-val'),
+        'epochs', CLS_METRICS, ROTATION_NOTE),
 }
+
+
+def stage_table(task: DemoTask, records: Dict[str, object]) -> Tuple[List[str], List[list]]:
+    """``(columns, rows)`` of the side-by-side table: one row per stage with its softness
+    (1 = no projection) and the task's metrics (x100, two decimals)."""
+    columns = ['stage', 'model', 'softness'] + [column for column, _ in task.metrics]
+    rows = []
+    for stage in task.stages:
+        record = records[stage.name]
+        softness = record.softness if record.softness == record.softness else 'per kind'
+        rows.append([stage.name, stage.model, f'{softness:g}' if isinstance(softness, float)
+                     else softness] + [f'{record.metrics[key]:.2f}' for _, key in task.metrics])
+    return columns, rows
 
 
 def set_data_root(cfg, data_root: str) -> int:
@@ -116,22 +183,6 @@ def schedule_length(cfg) -> int:
     """``train_cfg.max_iters`` or ``train_cfg.max_epochs``."""
     train_cfg = cfg.train_cfg
     return int(train_cfg['max_iters'] if 'max_iters' in train_cfg else train_cfg['max_epochs'])
-
-
-class MetricsRecorder(Hook):
-    """Keeps the metrics dict of the last validation (``after_val_epoch``) in ``metrics``.
-
-    Register it on a built runner: ``runner.register_hook(recorder, 'LOWEST')``.
-    """
-
-    priority = 'LOWEST'
-
-    def __init__(self) -> None:
-        self.metrics: Optional[Dict[str, float]] = None
-
-    def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
-        if metrics is not None:
-            self.metrics = dict(metrics)
 
 
 def latest_log(runner) -> str:

@@ -221,13 +221,17 @@ def _save(fig, path: str) -> str:
 def draw_segmentation_examples(examples: Sequence[SegmentationExample],
                                palette: Sequence[Sequence[int]], path: str,
                                title: str = '',
-                               class_names: Optional[Sequence[str]] = None) -> str:
+                               class_names: Optional[Sequence[str]] = None,
+                               row_labels: Optional[Sequence[str]] = None) -> str:
     """One row per example: image | ground truth | prediction | rotated image | prediction
     on the rotated image | eErr map (``100 x KL_p``, grey outside the valid pixels; one
     colour scale for all rows). With ``class_names``, a legend lists the classes that appear
-    in the label panels. Returns ``path``."""
+    in the label panels; ``row_labels`` (one per example, e.g. the model) head each row's
+    label. Returns ``path``."""
     if not examples:
         raise ValueError('no examples to draw')
+    if row_labels is not None and len(row_labels) != len(examples):
+        raise ValueError(f'{len(row_labels)} row labels for {len(examples)} examples')
     plt = _pyplot()
     columns = ('image', 'ground truth', 'prediction', 'rotated image',
                'prediction (rotated)', 'eErr map (100·KL)')
@@ -247,7 +251,8 @@ def draw_segmentation_examples(examples: Sequence[SegmentationExample],
         cmap.set_bad((0.6, 0.6, 0.6))
         image = axes[row, 5].imshow(np.ma.masked_invalid(kl_map), cmap=cmap, vmin=0.0,
                                     vmax=vmax, interpolation='nearest')
-        axes[row, 0].set_ylabel(f'{example.name}\n{example.angle:+.1f}°', fontsize=8)
+        head = f'{row_labels[row]}\n' if row_labels is not None else ''
+        axes[row, 0].set_ylabel(f'{head}{example.name}\n{example.angle:+.1f}°', fontsize=8)
         axes[row, 3].set_title(f'{example.angle:+.1f}°', fontsize=8)
         axes[row, 5].set_title(f'eErr {example.eerr:.2f}', fontsize=8)
         for column in range(len(columns)):

@@ -1,32 +1,47 @@
-"""The embedded demo (``make demo``): make the data, train, evaluate rotated, draw a PNG.
+"""The embedded demo (``make demo``): Base vs soft-equivariant twins on real handwritten digits.
 
-    python tools/demo/run_demo.py                    # SegFormer-B0 soft-equivariant, digits
-    python tools/demo/run_demo.py --task cls         # ResNet-18 classification variant
-    python tools/demo/run_demo.py --max-iters 50     # a shorter run
-    python tools/demo/run_demo.py --skip-train --checkpoint work_dirs/demo/.../iter_600.pth
+    python tools/demo/run_demo.py                      # segmentation twins (default)
+    python tools/demo/run_demo.py --softness 0.5       # another softness for the SoftEq twin
+    python tools/demo/run_demo.py --pretrain-iters 2000 --finetune-iters 400   # longer
+    python tools/demo/run_demo.py --task cls           # classification variant (one model)
 
-Steps: (1) generate ``data/demo_voc`` (or ``data/demo_digits_cls``) from scikit-learn's real
-handwritten digits unless it is already there (``tools/dataset_converters/demo_digits.py``:
-never over real data); (2) train ``configs/demo/segformer_softeq_demo.py`` with mmengine's Runner
-(as ``tools/train.py``); (3) the config's ``mmsofteq.RotatedValLoop`` evaluates mIoU / aIoU /
-cIoU / eErr (Acc / aAcc / cAcc / iErr for ``--task cls``); (4) a PNG of a few val images:
-image, ground truth, prediction, rotated image, prediction on it, and the eErr map; (5) print
-where the log, checkpoint and PNG are, and the metrics (also written to
-``<work_dir>/demo_metrics.json``, with each PNG row's angle and eErr term). See
-``docs/demo_data.md``.
+Segmentation (``--task seg``), the method's setting in miniature -- adapt a *pretrained* model:
+
+1. make ``data/demo_voc`` (32 px canvases, one digit each, 2,000 train / 100 val) from
+   scikit-learn's real digit scans unless it is there (``tools/dataset_converters``);
+2. **pretrain** ``configs/demo/segformer_pretrain_demo.py`` (plain SegFormer, upright
+   images): the common starting weights;
+3. fine-tune its two twins from that checkpoint with the same data (no rotation
+   augmentation), schedule and seed: ``segformer_base_demo.py`` (Base) and
+   ``segformer_softeq_demo.py`` (SoftEq: the same model with ``W = P·θ``);
+4. evaluate each stage with the configs' ``mmsofteq.RotatedTestLoop`` (mIoU / aIoU / cIoU /
+   eErr, every val image once upright and once rotated by its seeded angle);
+5. print one side-by-side table, write it to ``<work_dir>/demo_results.{json,md}``, and draw
+   ``demo_predictions.png``: for the same val images, one row per twin (image, ground
+   truth, prediction, rotated image, prediction on it, eErr map).
+
+Every stage is a crash-safe run (``mmsofteq.apis.run_softness``): running the command
+again reuses finished stages of the same config (``--retrain`` starts over) and continues an
+interrupted one from its latest checkpoint. ``--task cls`` trains one soft-equivariant
+ResNet-18 from scratch on the classification set (no twin). See ``docs/demo_data.md``.
 """
 import argparse
 import json
 import math
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 import time
 
+try:
+    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
+except ImportError as error:
+    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
 # Siblings in tools/demo/ (the script's folder is on sys.path when it runs).
-from demo_setup import (DEMO_TASKS, MetricsRecorder, latest_log, rescale_schedule, schedule_length,
-                        set_data_root)
+from demo_setup import (DEMO_TASKS, rescale_schedule, schedule_length, set_data_root,
+                        stage_table)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONVERTER = osp.join(ROOT, 'tools', 'dataset_converters', 'demo_digits.py')
@@ -35,29 +50,29 @@ CONVERTER = osp.join(ROOT, 'tools', 'dataset_converters', 'demo_digits.py')
 def parse_args(argv=None):
     from mmsofteq.apis import add_config_arguments
     parser = argparse.ArgumentParser(
-        description='Train and evaluate the embedded soft-equivariance demo on real '
-        'handwritten digits, and draw clean vs rotated predictions.')
-    parser.add_argument('--task', choices=('seg', 'cls'), default='seg',
-                        help='seg: SegFormer-B0 on data/demo_voc (default); cls: ResNet-18 '
-                        'on data/demo_digits_cls')
-    parser.add_argument('--config', help='config to train (default: the task\'s demo config)')
-    parser.add_argument('--work-dir', help='default: work_dirs/demo/<config name>')
+        description='Train Base and soft-equivariant twins on the embedded digits demo and '
+        'compare them on clean and rotated images.')
+    parser.add_argument('--task', choices=sorted(DEMO_TASKS), default='seg',
+                        help='seg: SegFormer twins on data/demo_voc (default); cls: one '
+                        'soft-equivariant ResNet-18 on data/demo_digits_cls')
+    parser.add_argument('--work-dir', help='default: work_dirs/demo/<task>')
     parser.add_argument('--data-root', help='where the demo data are (made if absent); '
                         'default: data/demo_voc or data/demo_digits_cls')
     parser.add_argument('--num-train', type=int, help='images in the generated train split')
     parser.add_argument('--num-val', type=int, help='images in the generated val split')
-    parser.add_argument('--max-iters', type=int,
-                        help='train this many iterations (seg), schedule rescaled')
-    parser.add_argument('--max-epochs', type=int,
-                        help='train this many epochs (cls), schedule rescaled')
-    parser.add_argument('--skip-train', action='store_true',
-                        help='only evaluate and draw, with --checkpoint')
-    parser.add_argument('--checkpoint', help='checkpoint to evaluate (with --skip-train)')
-    parser.add_argument('--num-images', type=int, default=4, help='rows of the PNG')
+    parser.add_argument('--pretrain-iters', type=int,
+                        help='seg: pretraining iterations (default: the config\'s 1,100)')
+    parser.add_argument('--finetune-iters', type=int,
+                        help='seg: fine-tuning iterations of each twin (default: 200)')
+    parser.add_argument('--max-epochs', type=int, help='cls: training epochs (default: 3)')
+    parser.add_argument('--softness', type=float,
+                        help='seg: softness of the SoftEq twin (default: its config\'s)')
+    parser.add_argument('--retrain', action='store_true',
+                        help='run every stage again, even if finished earlier')
+    parser.add_argument('--num-images', type=int, default=4, help='val images in the PNG')
     parser.add_argument('--out', help='PNG path (default: <work_dir>/demo_predictions.png)')
     parser.add_argument('--threads', type=int, default=1,
-                        help='torch CPU threads of the main process (default 1: on 2 shared '
-                        'cores 2 threads ran 5-20x slower per iteration than 1)')
+                        help='torch CPU threads (default 1; see docs/demo_data.md)')
     add_config_arguments(parser)
     args = parser.parse_args(argv)
     _check_args(args, parser)
@@ -66,38 +81,24 @@ def parse_args(argv=None):
 
 def _check_args(args, parser) -> None:
     task = DEMO_TASKS[args.task]
-    if args.config is None:
-        args.config = osp.join(ROOT, task.config)
-    if args.skip_train and not args.checkpoint:
-        parser.error('--skip-train needs --checkpoint CKPT')
-    if args.checkpoint and not args.skip_train:
-        parser.error('--checkpoint is only used with --skip-train')
-    wrong_unit = ('--max-epochs', 'iters') if args.max_epochs is not None else \
-        ('--max-iters', 'epochs') if args.max_iters is not None else None
-    if wrong_unit and task.schedule_unit == wrong_unit[1]:
-        parser.error(f'{wrong_unit[0]} does not apply to --task {args.task} (its schedule '
-                     f'counts {task.schedule_unit})')
-    for name in ('num_train', 'num_val', 'max_iters', 'max_epochs', 'num_images', 'threads'):
+    for option, unit in (('pretrain_iters', 'iters'), ('finetune_iters', 'iters'),
+                         ('softness', 'iters'), ('max_epochs', 'epochs')):
+        if getattr(args, option) is not None and task.schedule_unit != unit:
+            parser.error(f'--{option.replace("_", "-")} does not apply to --task {args.task}')
+    for name in ('num_train', 'num_val', 'pretrain_iters', 'finetune_iters', 'max_epochs',
+                 'num_images', 'threads'):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f'--{name.replace("_", "-")} must be >= 1, got {value}')
-    if args.skip_train and (args.max_iters or args.max_epochs):
-        parser.error('--max-iters / --max-epochs make no sense with --skip-train')
+    if args.softness is not None and not 0.0 <= args.softness <= 1.0:
+        parser.error(f'--softness must be in [0, 1], got {args.softness}')
     if args.data_root is None:
         args.data_root = osp.join(ROOT, task.data_root)
     if args.work_dir is None:
-        stem = osp.splitext(osp.basename(args.config))[0]
-        args.work_dir = osp.join(ROOT, 'work_dirs', 'demo', stem)
+        args.work_dir = osp.join(ROOT, 'work_dirs', 'demo', args.task)
     args.work_dir = osp.abspath(args.work_dir)
     if args.out is None:
         args.out = osp.join(args.work_dir, 'demo_predictions.png')
-
-
-def check_paths(args) -> None:
-    """Files named on the command line must exist (checked before any work is done)."""
-    for what, path in (('config', args.config), ('checkpoint', args.checkpoint)):
-        if path is not None and not osp.isfile(path):
-            raise SystemExit(f'error: {what} not found: {path}')
 
 
 def make_data(args) -> None:
@@ -112,90 +113,135 @@ def make_data(args) -> None:
     print(f'[demo] data {done.stdout.strip()} ({time.time() - start:.1f} s)', flush=True)
 
 
-def build_cfg(args):
+def stage_cfg(args, stage, load_from=None):
+    """The config of one stage, edited for this run (data root, schedule, softness)."""
     from mmsofteq.apis import load_config, merge_cfg_options
 
-    cfg = load_config(args.config)
+    cfg = load_config(osp.join(ROOT, stage.config))
     set_data_root(cfg, args.data_root)
-    length = args.max_iters or args.max_epochs
+    length = getattr(args, stage.length_option) if stage.length_option else None
     if length:
         rescale_schedule(cfg, length)
+    if stage.name == 'softeq' and args.softness is not None:
+        merge_cfg_options(cfg, {'softeq.softness': args.softness})
     merge_cfg_options(cfg, args.cfg_options)  # after the demo's own edits
-    cfg.work_dir = args.work_dir
-    cfg.launcher = 'none'
-    cfg.resume = False
-    if args.skip_train:
-        cfg.load_from = osp.abspath(args.checkpoint)
+    if load_from is not None:
+        cfg.load_from = load_from
+    cfg.work_dir = osp.join(args.work_dir, stage.name)
     return cfg
 
 
-def draw(runner, args):
-    """Collect clean/rotated predictions of the first val images and save the PNG; returns
-    the PNG path and one dict per row (image name, angle, its eErr / iErr term)."""
+def run_stages(args):
+    """Train and test every stage in order; returns ``{stage name: RunRecord}``."""
+    from mmsofteq.apis import run_softness, softeq_of_config
+
+    records = {}
+    for stage in DEMO_TASKS[args.task].stages:
+        start = time.time()
+        load_from = records[stage.start_from].checkpoint if stage.start_from else None
+        cfg = stage_cfg(args, stage, load_from)
+        run_dir = cfg.work_dir
+        if args.retrain and osp.isdir(run_dir):
+            shutil.rmtree(run_dir)
+        softeq = softeq_of_config(cfg)[0] if stage.name == 'softeq' else None
+        softness = 1.0 if softeq is None else _scalar_softness(softeq['softness'])
+        print(f'[demo] {stage.name}: {osp.basename(stage.config)}, '
+              f'{schedule_length(cfg)} {DEMO_TASKS[args.task].schedule_unit}'
+              + (f' from {osp.relpath(load_from, args.work_dir)}' if load_from else '')
+              + f' -> {run_dir}', flush=True)
+        record, ran = run_softness(cfg, run_dir, softness, mode='train', resume=True)
+        print(f'[demo] {stage.name}: {"done" if ran else "reused"} in '
+              f'{time.time() - start:.0f} s', flush=True)
+        records[stage.name] = record
+    return records
+
+
+def _scalar_softness(softness):
+    return float(softness) if not isinstance(softness, dict) else float('nan')
+
+
+def draw(args, records):
+    """The PNG: for the first val images, one row per compared stage. Returns
+    ``(path, rows)`` with each row's stage, image, angle and eErr / iErr term."""
+    from mmengine.runner import Runner
     from rotated_examples import (collect_rotated_examples, draw_classification_examples,
                                   draw_segmentation_examples)
 
     from mmsofteq.engine.runner import RotatedValLoop
-    loop = runner.val_loop
-    if not isinstance(loop, RotatedValLoop):
-        raise SystemExit(f'error: the config\'s val_cfg must be mmsofteq.RotatedValLoop to draw '
-                         f'rotated predictions, got {type(loop).__name__}')
-    examples = collect_rotated_examples(runner.model, loop.dataloader, loop.rotated_predictions,
-                                        args.num_images)
-    metainfo = loop.dataloader.dataset.metainfo
-    title = f'{osp.basename(args.config)}: val images, clean vs rotated'
+    from mmsofteq.utils import prepare_runtime
+
+    task = DEMO_TASKS[args.task]
+    examples, labels, metainfo = [], [], None
+    for stage in [s for s in task.stages if s.compared]:
+        cfg = stage_cfg(args, stage, records[stage.name].checkpoint)
+        cfg.work_dir = osp.join(cfg.work_dir, 'figure')
+        cfg.experiment_name = f'demo_figure_{stage.name}'
+        cfg.resume = False
+        prepare_runtime(cfg, 'none')
+        runner = Runner.from_cfg(cfg)
+        runner.load_or_resume()
+        loop = runner.val_loop
+        if not isinstance(loop, RotatedValLoop):
+            raise SystemExit('error: the demo configs\' val_cfg must be mmsofteq.RotatedValLoop '
+                             f'to draw rotated predictions, got {type(loop).__name__}')
+        examples.append(collect_rotated_examples(runner.model, loop.dataloader,
+                                                 loop.rotated_predictions, args.num_images))
+        labels.append(stage.label(records[stage.name]))
+        metainfo = loop.dataloader.dataset.metainfo
+    # interleave: image 0 of every stage, then image 1, ...
+    rows = [(label, example) for group in zip(*examples)
+            for label, example in zip(labels, group)]
+    title = 'val images: clean vs rotated, ' + ' vs '.join(labels)
     if args.task == 'seg':
-        png = draw_segmentation_examples(examples, metainfo['palette'], args.out, title,
-                                         metainfo['classes'])
-        rows = [dict(image=e.name, angle=e.angle, eErr=e.eerr) for e in examples]
+        png = draw_segmentation_examples([e for _, e in rows], metainfo['palette'], args.out,
+                                         title, metainfo['classes'],
+                                         row_labels=[label for label, _ in rows])
+        key = 'eErr'
     else:
-        png = draw_classification_examples(examples, metainfo['classes'], args.out, title)
-        rows = [dict(image=e.name, angle=e.angle, iErr=e.kl) for e in examples]
-    return png, rows
+        png = draw_classification_examples([e for _, e in rows], metainfo['classes'],
+                                           args.out, title)
+        key = 'iErr'
+    return png, [dict(stage=label, image=e.name, angle=e.angle,
+                      **{key: e.eerr if key == 'eErr' else e.kl}) for label, e in rows]
 
 
 def main(argv=None) -> int:
     start = time.time()
     args = parse_args(argv)
-    check_paths(args)
     make_data(args)
 
     import torch
-    from mmengine.runner import Runner, find_latest_checkpoint
-
-    from mmsofteq.utils import prepare_runtime
     torch.set_num_threads(args.threads)
-    cfg = build_cfg(args)
-    prepare_runtime(cfg, 'none')
-    runner = Runner.from_cfg(cfg)
-    recorder = MetricsRecorder()
-    runner.register_hook(recorder)
-    if args.skip_train:
-        metrics = runner.val()
-        checkpoint = osp.abspath(args.checkpoint)
-    else:
-        print(f'[demo] training {osp.basename(args.config)} for {schedule_length(cfg)} '
-              f'{"iterations" if "max_iters" in cfg.train_cfg else "epochs"} in '
-              f'{args.work_dir}', flush=True)
-        runner.train()
-        metrics = recorder.metrics if recorder.metrics is not None else runner.val()
-        checkpoint = find_latest_checkpoint(args.work_dir)
-    png, rows = draw(runner, args)
-    metrics = {key: float(value) for key, value in metrics.items()}
-    metrics_path = osp.join(args.work_dir, 'demo_metrics.json')
-    os.makedirs(args.work_dir, exist_ok=True)
-    with open(metrics_path, 'w', encoding='utf-8') as file:
-        json.dump(dict(metrics=metrics, figure=dict(path=png, rows=rows)), file, indent=2)
+    records = run_stages(args)
+    png, figure_rows = draw(args, records)
 
-    print('\n[demo] done in {:.0f} s'.format(time.time() - start))
-    print(f'[demo] log:        {latest_log(runner)}')
-    print(f'[demo] checkpoint: {checkpoint}')
+    task = DEMO_TASKS[args.task]
+    columns, rows = stage_table(task, records)
+    results = dict(columns=columns, rows=rows, figure=dict(path=png, rows=figure_rows),
+                   stages={name: dict(checkpoint=record.checkpoint, metrics=record.metrics,
+                                      projection=record.projection)
+                           for name, record in records.items()},
+                   seconds=round(time.time() - start, 1), threads=args.threads)
+    os.makedirs(args.work_dir, exist_ok=True)
+    json_path = osp.join(args.work_dir, 'demo_results.json')
+    with open(json_path, 'w', encoding='utf-8') as file:
+        json.dump(results, file, indent=2)
+    from mmsofteq.utils import text_table
+    md_path = osp.join(args.work_dir, 'demo_results.md')
+    with open(md_path, 'w', encoding='utf-8') as file:
+        file.write(text_table(columns, rows, style='markdown') + '\n')
+
+    print(f'\n[demo] done in {time.time() - start:.0f} s ({args.threads} torch thread(s))')
+    print(f'[demo] work dir:   {args.work_dir}  (a folder per stage: logs, checkpoints)')
+    for name, record in records.items():
+        print(f'[demo] checkpoint: {name}: {record.checkpoint}')
     print(f'[demo] figure:     {png}')
-    print(f'[demo] metrics:    {metrics_path}')
-    print('[demo] rotated evaluation (x100; rotations U(-30°, 30°), seeded per image):')
-    for key, value in metrics.items():
-        print(f'[demo]   {key:<18} {value:.2f}')
-    if not all(math.isfinite(value) for value in metrics.values()):
+    print(f'[demo] results:    {json_path}, {md_path}')
+    print(f'[demo] {task.metric_note}')
+    for line in text_table(columns, rows).splitlines():
+        print(f'[demo] {line}')
+    values = [value for record in records.values() for value in record.metrics.values()]
+    if not all(math.isfinite(value) for value in values):
         print('[demo] error: some metrics are not finite numbers', file=sys.stderr)
         return 1
     return 0

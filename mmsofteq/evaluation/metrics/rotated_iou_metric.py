@@ -40,10 +40,10 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
-from prettytable import PrettyTable
 
 from ...registry import METRICS
 from ...structures import rotated_fields as fields
+from ...utils import text_table
 from ..statistics import (exact_mean, geometric_mean, iou_summary, segmentation_histograms,
                           summed_pixel_kl_divergence)
 
@@ -157,10 +157,9 @@ class RotatedIoUMetric(BaseMetric):
 
     def _log_class_table(self, clean: dict, rotated: dict) -> None:
         logger: MMLogger = MMLogger.get_current_instance()
-        table = PrettyTable()
-        table.add_column('Class', list(self.dataset_meta['classes']))
-        for title, values in (('IoU', clean['IoU']), ('Acc', clean['Acc']),
-                              ('rotated IoU', rotated['IoU']), ('rotated Acc', rotated['Acc'])):
-            table.add_column(title, np.round(values * 100, 2).tolist())
+        columns = [np.round(values * 100, 2).tolist() for values in (
+            clean['IoU'], clean['Acc'], rotated['IoU'], rotated['Acc'])]
+        rows = [[name, *values] for name, *values in zip(self.dataset_meta['classes'], *columns)]
         print_log('per class results (clean and rotated):', logger)
-        print_log('\n' + table.get_string(), logger=logger)
+        print_log('\n' + text_table(['Class', 'IoU', 'Acc', 'rotated IoU', 'rotated Acc'], rows),
+                  logger=logger)

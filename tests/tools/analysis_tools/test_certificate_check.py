@@ -172,6 +172,23 @@ def test_tool_prints_bound_and_measured_errors(tmp_path, capsys):
     assert 'bound β' in out and 'random e_X' in out and 'digits e_X' in out
     assert 'backbone.conv1.weight' in out
     assert '17 projected tensor(s); measured <= bound for 17' in out
+    # the rule column names the generator and the cutoff each bound was computed for
+    header = next(line for line in out.splitlines() if 'bound β' in line).split()
+    assert 'rule' in header
+    assert 'spectral:hard(s=0.9,frequency)' in out
+
+
+def test_tool_names_the_papers_discretisation_in_the_rule_column(tmp_path, capsys):
+    """A bilinear C_n config with index rounding and the paper's smooth mask is reported as
+    such, not as the default spectral rule."""
+    config = tmp_path / 'config.py'
+    config.write_text(TINY_RESNET_CONFIG.replace(
+        "softeq = dict(group='SO2', softness=0.9)",
+        "softeq = dict(group='C36', generator='bilinear', rounding='index', softness=0.9)"))
+    status = report_tool().main([str(config), '--count', '4', '--inputs', 'random'])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert 'bilinear:hard(s=0.9,index)' in out and 'spectral:' not in out
 
 
 def test_tool_checks_the_weights_of_a_checkpoint(tmp_path, capsys):

@@ -19,7 +19,7 @@ import torch
 from fixtures import make_tiny_voc, tiny_segformer_cfg
 from fixtures.tools import load_tool
 from mmengine.config import Config
-from sweep_runs import RECORD_FILE
+from mmsofteq.apis.runs import RECORD_FILE
 from sweep_softness import with_softness
 
 pytestmark = pytest.mark.slow  # real Runner / subprocess runs
@@ -313,7 +313,7 @@ def test_classification_rows_and_plot_read_the_rotated_accuracy_keys(tmp_path):
     """The classification branch without training: task, row, CSV and plot."""
     from sweep_plan import record_row
     from sweep_results import evaluation_task, plot_tradeoff, write_csv
-    from sweep_runs import RunRecord
+    from mmsofteq.apis import RunRecord
 
     cfg = Config(dict(test_cfg=dict(type='mmsofteq.RotatedTestLoop'),
                       test_evaluator=[dict(type='mmsofteq.RotatedAccuracy', topk=(1, 5))]))

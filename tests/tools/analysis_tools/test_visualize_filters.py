@@ -78,6 +78,31 @@ def test_group_defaults_to_the_configs_softeq(tmp_path):
     assert rows[0][0].kept == 4
 
 
+def test_generator_and_rounding_come_from_the_config_too(tmp_path):
+    """A config with the paper's bilinear C36 and index rounding draws that projector, not
+    the default spectral / frequency one; a command-line option wins over the config."""
+    from mmsofteq.projection import invariant_projector
+
+    config = tmp_path / 'cfg.py'
+    config.write_text("softeq = dict(group='C36', generator='bilinear', rounding='index', "
+                      "softness=0.9)\n")
+    argv = ['--config', str(config), '--softness', '0.9', '--source', 'random', '--size', '7',
+            '--num-kernels', '1', '--out', str(tmp_path / 'b.png')]
+    tool = _load_tool()
+    _, rows = tool.main(argv)
+    drawn = rows[0][0]
+    kernel = tool.sample_kernels('random', 7, 1, 0)[0]
+    for generator, rounding in (('bilinear', 'index'), ('spectral', 'frequency')):
+        projector = invariant_projector('C36', 7, softness=0.9, generator=generator,
+                                        rounding=rounding)
+        expected = (np.asarray(kernel, np.float64).reshape(-1) @ projector.matrix).reshape(7, 7)
+        same = drawn.kept == projector.certificate.kept and np.allclose(drawn.kernel, expected)
+        assert same == (generator == 'bilinear'), generator
+    _, rows = tool.main(argv + ['--generator', 'spectral', '--rounding', 'frequency'])
+    spectral = invariant_projector('C36', 7, softness=0.9)
+    assert rows[0][0].kept == spectral.certificate.kept
+
+
 @pytest.mark.parametrize('argv, message', [
     (['--softness', '1.5'], 'must lie in [0, 1]'),
     (['--checkpoint', 'x.pth'], '--checkpoint needs --layer'),

@@ -110,11 +110,17 @@ def _stays_in_view(mask: np.ndarray, degrees: float) -> bool:
     return bool(np.all((x >= -0.5) & (x <= size - 0.5) & (y >= -0.5) & (y <= size - 0.5)))
 
 
-@pytest.mark.parametrize('size', [32, 64, 96])
-def test_every_labelled_pixel_survives_rotations_up_to_30_degrees(scans_and_digits, size):
+@pytest.mark.parametrize('size, ink_fraction', [(32, None), (64, None), (96, None),
+                                                (32, (0.45, 0.65)), (48, (0.6, 0.65))])
+def test_every_labelled_pixel_survives_rotations_up_to_30_degrees(scans_and_digits, size,
+                                                                  ink_fraction):
+    """Also for the largest digits the ink fraction allows (the demo's 32 px canvases)."""
     scans, digits = scans_and_digits
-    samples = _segmentation_samples(scans, digits, 25, seed=size, size=size)
-    for _, label, _ in samples:
+    samples = _segmentation_samples(scans, digits, 25, seed=size, size=size, max_digits=1,
+                                    ink_fraction=ink_fraction)
+    low, high = dd.ink_size_range(size, 'seg', ink_fraction)
+    for _, label, placements in samples:
+        assert all(low <= p.ink_size <= high for p in placements)
         assert np.all(label[~dd.rotation_safe_mask(size)] == 0)
         for degrees in (-30.0, -17.5, 12.0, 30.0, 45.0):
             assert _stays_in_view(label > 0, degrees)

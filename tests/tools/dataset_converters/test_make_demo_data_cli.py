@@ -34,10 +34,20 @@ def test_both_sets_then_nothing_to_do(tool, tmp_path, capsys):
 
 def test_arguments_reach_the_spec(tool, tmp_path):
     assert tool.main(_args(tmp_path, '--task', 'seg', '--size', '48', '--boundary', '0',
-                           '--max-digits', '2', '--quiet')) == 0
+                           '--max-digits', '2', '--ink-fraction', '0.5', '0.6', '--quiet')) == 0
     params = read_manifest(tmp_path / 'data' / 'demo_voc')['params']
     assert (params['size'], params['boundary'], params['max_digits']) == (48, 0, 2)
+    assert params['ink_fraction'] == [0.5, 0.6]
     assert not (tmp_path / 'data' / 'demo_digits_cls').exists()
+
+
+@pytest.mark.parametrize('low, high', [(0.0, 0.5), (0.6, 0.5), (0.5, 0.7)])
+def test_ink_fraction_outside_the_rotation_safe_range_is_refused(tool, tmp_path, low, high,
+                                                                   capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        tool.main(_args(tmp_path, '--ink-fraction', str(low), str(high)))
+    assert exit_info.value.code == 2 and 'rotation-safe' in capsys.readouterr().err
+    assert not (tmp_path / 'data').exists()
 
 
 def test_refusals_exit_non_zero_and_write_nothing(tool, tmp_path, capsys):

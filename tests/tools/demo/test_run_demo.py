@@ -1,5 +1,6 @@
-"""tools/demo/run_demo.py end to end: real demo data, mmengine's Runner, SegFormer-B0 (the demo
-config itself, only data size and schedule shrunk), the rotated loop and metric, the PNG."""
+"""tools/demo/run_demo.py end to end: real demo data, mmengine's Runner, the demo configs
+themselves (only data size and schedules shrunk): pretraining, the Base and SoftEq twins
+fine-tuned from it, the rotated loop and metric, the side-by-side table, the PNG."""
 import json
 import math
 import os
@@ -17,6 +18,8 @@ pytestmark = pytest.mark.slow  # real Runner / subprocess runs
 
 RUN_DEMO = osp.join(TOOLS, 'demo', 'run_demo.py')
 SEG_KEYS = ('mIoU', 'aIoU', 'cIoU', 'eErr')
+TINY = ['--num-train', '8', '--num-val', '2', '--pretrain-iters', '4', '--finetune-iters', '2',
+        '--num-images', '2']
 
 
 def _run(args, cwd):
@@ -27,124 +30,121 @@ def _run(args, cwd):
     return result.returncode, result.stdout
 
 
-def _reported(output):
-    """Paths and metrics from the summary run_demo prints."""
-    paths = dict(re.findall(r'^\[demo\] (log|checkpoint|figure|metrics): +(\S.*)$', output,
-                            re.MULTILINE))
-    metrics = {key: float(value) for key, value in
-               re.findall(r'^\[demo\]   (\w+) +(\S+)$', output, re.MULTILINE)}
-    return paths, metrics
+def _table(output):
+    """``{stage: row dict}`` of the table run_demo prints."""
+    lines = [line[len('[demo] '):] for line in output.splitlines()
+             if line.startswith('[demo] ')]
+    header = next(i for i, line in enumerate(lines) if line.split()[:3] == ['stage', 'model',
+                                                                            'softness'])
+    columns = lines[header].split()
+    rows = {}
+    for line in lines[header + 1:header + 4]:
+        cells = re.split(r'\s{2,}', line.strip())
+        rows[cells[0]] = dict(zip(columns, cells))
+    return rows
 
 
-def _load_tool():
-    return load_tool('demo/run_demo.py')
+def _results(work_dir):
+    with open(osp.join(work_dir, 'demo_results.json'), encoding='utf-8') as file:
+        return json.load(file)
 
 
 @pytest.fixture(scope='module')
 def demo_run(tmp_path_factory):
-    """4 iterations on 8 train / 2 val generated images, run from another directory."""
+    """4 pretraining + 2 fine-tuning iterations on 8 train / 2 val generated images."""
     tmp = tmp_path_factory.mktemp('run_demo')
-    args = ['--data-root', str(tmp / 'demo_voc'), '--num-train', '8', '--num-val', '2',
-            '--max-iters', '4', '--work-dir', str(tmp / 'work'), '--num-images', '2']
-    code, output = _run(args, cwd=tmp)
+    code, output = _run(['--data-root', str(tmp / 'demo_voc'), '--work-dir', str(tmp / 'work'),
+                         *TINY], cwd=tmp)
     assert code == 0, output[-6000:]
     return tmp, output
 
 
-def test_run_demo_trains_evaluates_and_reports_its_files(demo_run):
+def test_the_twins_start_from_the_pretraining_and_are_compared_side_by_side(demo_run):
     tmp, output = demo_run
-    paths, metrics = _reported(output)
-    assert set(paths) == {'log', 'checkpoint', 'figure', 'metrics'}, output[-3000:]
+    work = tmp / 'work'
+    rows = _table(output)
+    assert list(rows) == ['pretrain', 'base', 'softeq']
+    assert rows['base']['softness'] == '1' and rows['softeq']['softness'] == '0.8'
+    results = _results(work)
+    for stage in rows:
+        metrics = results['stages'][stage]['metrics']
+        for key in SEG_KEYS:
+            assert math.isfinite(metrics[key]) and f'{metrics[key]:.2f}' == rows[stage][key]
+        assert math.isclose(metrics['cIoU'], math.sqrt(metrics['mIoU'] * metrics['aIoU']),
+                            rel_tol=1e-3, abs_tol=0.01)
     # the data were made where asked, with the asked counts
     with open(tmp / 'demo_voc' / 'ImageSets' / 'Segmentation' / 'val.txt') as file:
         assert len(file.read().split()) == 2
-    # the schedule was shrunk to 4 iterations and the checkpoint is the 4th iteration's
-    assert osp.basename(paths['checkpoint']) == 'iter_4.pth'
-    checkpoint = torch.load(paths['checkpoint'], map_location='cpu', weights_only=False)
-    assert checkpoint['meta']['iter'] == 4
-    # theta under the base model's keys (soft-equivariant SegFormer-B0, 11 classes)
-    assert checkpoint['state_dict']['backbone.layers.0.0.projection.weight'].shape == \
-        (32, 3, 7, 7)
-    assert checkpoint['state_dict']['decode_head.conv_seg.weight'].shape[0] == 11
-    with open(paths['log'], encoding='utf-8') as file:
-        log = file.read()
-    assert 'Saving checkpoint at 4 iterations' in log
-    assert 'eErr' in log and 'aIoU' in log
-    # the metrics are those of the rotated metric, finite, and the ones written to json
-    for key in SEG_KEYS:
-        assert math.isfinite(metrics[key]), metrics
-    assert 0.0 <= metrics['mIoU'] <= 100.0 and metrics['eErr'] >= 0.0
-    assert math.isclose(metrics['cIoU'], math.sqrt(metrics['mIoU'] * metrics['aIoU']),
-                        rel_tol=1e-3, abs_tol=0.01)
-    with open(paths['metrics'], encoding='utf-8') as file:
-        written = json.load(file)
-    for key, value in metrics.items():
-        assert abs(written['metrics'][key] - value) <= 0.005 + 1e-9
-    with Image.open(paths['figure']) as figure:
+    # both twins loaded the pretraining checkpoint, and trained 2 iterations from it
+    pretrain = results['stages']['pretrain']['checkpoint']
+    assert osp.basename(pretrain) == 'iter_4.pth'
+    for twin in ('base', 'softeq'):
+        checkpoint = results['stages'][twin]['checkpoint']
+        assert osp.basename(checkpoint) == 'iter_2.pth'
+        logs = [osp.join(root, name) for root, _, names in os.walk(work / twin)
+                for name in names if name.endswith('.log')]
+        assert any(f'Load checkpoint from {pretrain}' in open(log).read() for log in logs)
+    base = torch.load(results['stages']['base']['checkpoint'], weights_only=False)
+    softeq = torch.load(results['stages']['softeq']['checkpoint'], weights_only=False)
+    assert list(base['state_dict']) == list(softeq['state_dict'])  # θ under the base keys
+    assert results['stages']['softeq']['projection']['projected_tensors'] > 0
+    assert results['stages']['base']['projection']['projected_tensors'] == 0
+    with open(work / 'demo_results.md', encoding='utf-8') as file:
+        header = file.readline()
+    assert [cell.strip() for cell in header.strip().strip('|').split('|')] == [
+        'stage', 'model', 'softness', 'mIoU', 'aIoU', 'cIoU', 'eErr']
+    with Image.open(results['figure']['path']) as figure:
         assert figure.format == 'PNG' and min(figure.size) > 200
 
 
-def test_figure_eerr_terms_average_to_the_metric(demo_run):
-    """With every val image drawn, the PNG's per-image eErr terms (computed from the maps it
-    shows) average to the metric's eErr: the map is the metric's summand."""
-    tmp, output = demo_run
-    paths, _ = _reported(output)
-    with open(paths['metrics'], encoding='utf-8') as file:
-        written = json.load(file)
-    rows = written['figure']['rows']
-    assert len(rows) == 2 and all(-30.0 <= row['angle'] <= 30.0 for row in rows)
-    mean = sum(row['eErr'] for row in rows) / len(rows)
-    assert math.isclose(mean, written['metrics']['eErr'], rel_tol=1e-4, abs_tol=1e-6)
+def test_figure_rows_are_the_same_images_for_both_twins_and_average_to_eerr(demo_run):
+    """Every val image is drawn once per twin; each twin's eErr terms (from the maps shown)
+    average to its metric's eErr: the map is the metric's summand."""
+    tmp, _ = demo_run
+    results = _results(tmp / 'work')
+    rows = results['figure']['rows']
+    assert [row['stage'] for row in rows] == ['Base', 'SoftEq s=0.8'] * 2
+    assert rows[0]['image'] == rows[1]['image'] and rows[0]['angle'] == rows[1]['angle']
+    for label, stage in (('Base', 'base'), ('SoftEq s=0.8', 'softeq')):
+        terms = [row['eErr'] for row in rows if row['stage'] == label]
+        assert math.isclose(sum(terms) / len(terms),
+                            results['stages'][stage]['metrics']['eErr'], rel_tol=1e-4,
+                            abs_tol=1e-6)
 
 
-def test_skip_train_reevaluates_the_checkpoint_to_the_same_metrics(demo_run):
+def test_a_second_run_reuses_the_stages_and_a_fresh_one_repeats_the_numbers(demo_run):
     tmp, output = demo_run
-    paths, metrics = _reported(output)
-    code, again = _run(['--skip-train', '--checkpoint', paths['checkpoint'], '--data-root',
-                        str(tmp / 'demo_voc'), '--num-train', '8', '--num-val', '2',
-                        '--work-dir', str(tmp / 'eval'), '--num-images', '1'], cwd=tmp)
+    code, again = _run(['--data-root', str(tmp / 'demo_voc'), '--work-dir', str(tmp / 'work'),
+                        *TINY], cwd=tmp)
     assert code == 0, again[-6000:]
-    assert 'data ' in again and 'already generated' in again
-    new_paths, new_metrics = _reported(again)
-    assert new_paths['checkpoint'] == paths['checkpoint']
-    assert not osp.exists(tmp / 'eval' / 'iter_4.pth')  # nothing trained
-    for key in SEG_KEYS:
-        assert math.isclose(new_metrics[key], metrics[key], abs_tol=0.011), (key, metrics,
-                                                                               new_metrics)
+    assert again.count(': reused in ') == 3 and 'already generated' in again
+    assert _table(again) == _table(output)
+    code, fresh = _run(['--data-root', str(tmp / 'demo_voc'), '--work-dir',
+                        str(tmp / 'fresh'), *TINY], cwd=tmp)
+    assert code == 0, fresh[-6000:]
+    assert fresh.count(': done in ') == 3
+    assert _table(fresh) == _table(output)  # deterministic on the same machine
 
 
 @pytest.mark.parametrize('argv, message', [
-    (['--skip-train'], '--skip-train needs --checkpoint'),
-    (['--checkpoint', 'ckpt.pth'], '--checkpoint is only used with --skip-train'),
-    (['--max-epochs', '2'], 'does not apply to --task seg'),
-    (['--max-iters', '0'], 'must be >= 1'),
-    (['--max-iters', '3', '--skip-train', '--checkpoint', 'x.pth'], 'no sense with'),
+    (['--max-epochs', '2'], '--max-epochs does not apply to --task seg'),
+    (['--task', 'cls', '--finetune-iters', '2'], 'does not apply to --task cls'),
+    (['--pretrain-iters', '0'], 'must be >= 1'),
+    (['--softness', '1.5'], 'must be in [0, 1]'),
 ])
 def test_bad_arguments_are_refused_with_a_message(argv, message, capsys):
-    tool = _load_tool()
+    tool = load_tool('demo/run_demo.py')
     with pytest.raises(SystemExit) as exit_info:
         tool.parse_args(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize('argv, message', [
-    (['--skip-train', '--checkpoint', '/nonexistent/ckpt.pth'], 'checkpoint not found'),
-    (['--config', '/nonexistent/config.py'], 'config not found'),
-])
-def test_missing_files_stop_before_any_work(argv, message, tmp_path):
-    tool = _load_tool()
-    with pytest.raises(SystemExit, match=message):
-        tool.main(argv + ['--data-root', str(tmp_path / 'data'), '--work-dir',
-                          str(tmp_path / 'work')])
-    assert not (tmp_path / 'data').exists() and not (tmp_path / 'work').exists()
-
-
-def test_refuses_to_write_demo_data_over_a_real_voc_tree(tmp_path, capsys):
+def test_refuses_to_write_demo_data_over_a_real_voc_tree(tmp_path):
     real = tmp_path / 'VOCdevkit' / 'VOC2012'
     (real / 'JPEGImages').mkdir(parents=True)
     (real / 'JPEGImages' / '2007_000027.jpg').write_bytes(b'not ours')
-    tool = _load_tool()
+    tool = load_tool('demo/run_demo.py')
     with pytest.raises(SystemExit) as exit_info:
         tool.main(['--data-root', str(tmp_path / 'VOCdevkit'), '--work-dir',
                    str(tmp_path / 'work')])

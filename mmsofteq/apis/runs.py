@@ -1,4 +1,6 @@
-"""One softness of a sweep: train and evaluate with mmengine's ``Runner``, crash-safely.
+"""Crash-safe runs: train and evaluate one config with mmengine's ``Runner``, so that running
+it again continues where it stopped. Used by ``tools/analysis_tools/softness_sweep.py`` (one run
+per softness) and ``tools/demo/run_demo.py`` (one run per demo stage).
 
 Each run lives in its own work dir (``<sweep dir>/softness_<s>``) holding mmengine's usual
 files (config as run, logs, checkpoints) and ``softness_sweep.json``, a :class:`RunRecord`
@@ -30,7 +32,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from mmsofteq.nn import softeq_report
+from ..nn import softeq_report
 
 RECORD_FILE = 'softness_sweep.json'
 #: ``'train'``: train, then test the trained model. ``'test'``: test the starting weights.
@@ -151,7 +153,7 @@ def _build_runner(cfg: Config, run_dir: str, name: str):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
-    from mmsofteq.utils import prepare_runtime
+    from ..utils import prepare_runtime
 
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = run_dir
@@ -200,7 +202,7 @@ def run_softness(cfg: Config, run_dir: str, softness: float, *, mode: str = 'tra
                  resume: bool = False) -> tuple[RunRecord, bool]:
     """Train (``mode='train'``) and evaluate ``cfg`` in ``run_dir``; return (record, ran).
 
-    ``cfg`` already carries the softness (:func:`mmsofteq.sweep.with_softness`). ``ran`` is
+    ``cfg`` already carries the softness (``sweep_plan.with_softness`` of the sweep tool). ``ran`` is
     ``False`` when the record on disk was ``done`` and nothing was computed. See the module
     docstring for the stages; raises :class:`StaleRunError` when ``run_dir`` holds a record of
     another config or mode.

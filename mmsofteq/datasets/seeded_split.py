@@ -1,0 +1,80 @@
+"""``mmsofteq.SeededSplitDataset``: one part of a seeded random split of a dataset.
+
+The paper's VOC protocol trains on 90 % of VOC's ``train`` list and selects the checkpoint on
+the other 10 % ("1,317 train / 147 val", REFERENCE §4), with a split drawn from the run's seed.
+mmseg / mmpretrain datasets have no such split, so this wrapper takes a dataset config and
+keeps one part of a seeded permutation of its indices::
+
+    train_dataloader = dict(dataset=dict(
+        type='mmsofteq.SeededSplitDataset', dataset=voc_train, fraction=0.9, part='first',
+        seed=0))
+    val_dataloader = dict(dataset=dict(
+        type='mmsofteq.SeededSplitDataset', dataset=voc_train, fraction=0.9, part='rest',
+        seed=0))
+
+The permutation is ``numpy.random.default_rng(seed).permutation(len(dataset))``; ``'first'``
+holds its first ``round(fraction * len)`` indices, ``'rest'`` the others, so the two parts of
+one seed are disjoint and cover the dataset. The kept indices are sorted (the order within a
+part does not depend on the permutation), and the same seed gives the same split on every
+rank and machine. ``metainfo`` is the wrapped dataset's.
+"""
+from __future__ import annotations
+
+from typing import Any, List, Union
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+from mmengine.registry import DATASETS as ROOT_DATASETS
+
+from ..registry import DATASETS
+
+PARTS = ('first', 'rest')
+
+
+@DATASETS.register_module()
+class SeededSplitDataset:
+    """The ``part`` of a seeded ``fraction`` / ``1 - fraction`` split of ``dataset``.
+
+    Args:
+        dataset: the dataset, or its config (built in the current default scope).
+        fraction: share of the first part, in ``(0, 1)``.
+        part: ``'first'`` (``round(fraction · N)`` samples) or ``'rest'``.
+        seed: seed of the permutation.
+    """
+
+    def __init__(self, dataset: Union[BaseDataset, dict], fraction: float, part: str,
+                 seed: int) -> None:
+        if not isinstance(fraction, (int, float)) or isinstance(fraction, bool) or \
+                not 0.0 < float(fraction) < 1.0:
+            raise ValueError(f'SeededSplitDataset: fraction must be in (0, 1), got {fraction!r}')
+        if part not in PARTS:
+            raise ValueError(f'SeededSplitDataset: part must be one of {PARTS}, got {part!r}')
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ValueError(f'SeededSplitDataset: seed must be an int, got {seed!r}')
+        self.dataset = ROOT_DATASETS.build(dataset) if isinstance(dataset, dict) else dataset
+        self.fraction, self.part, self.seed = float(fraction), part, seed
+        self.indices = split_indices(len(self.dataset), self.fraction, part, seed)
+        if not self.indices:
+            raise ValueError(f'SeededSplitDataset: part {part!r} of a {fraction} split of '
+                             f'{len(self.dataset)} samples is empty')
+
+    @property
+    def metainfo(self) -> dict:
+        return self.dataset.metainfo
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.dataset[self.indices[index]]
+
+    def get_data_info(self, index: int) -> dict:
+        return self.dataset.get_data_info(self.indices[index])
+
+
+def split_indices(length: int, fraction: float, part: str, seed: int) -> List[int]:
+    """Sorted indices of ``part`` of the seeded split of ``range(length)`` (module doc)."""
+    permutation = np.random.default_rng(seed).permutation(length)
+    cut = int(round(fraction * length))
+    chosen = permutation[:cut] if part == 'first' else permutation[cut:]
+    return sorted(int(index) for index in chosen)
