@@ -8,6 +8,7 @@ rotated evaluation, ``mmsofteq.apis.apply_angle_override``) and CPU-only runs
     bash tools/dist_test.sh CONFIG CHECKPOINT 2 [--out DIR] ...
 """
 import argparse
+import os
 
 from mmengine.runner import Runner
 
@@ -89,6 +90,9 @@ def build_cfg(args, parser):
 
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
+        # mmseg's IoUMetric creates output_dir on rank 0 only; another rank can write its
+        # first prediction before that (FileNotFoundError): make it on every rank
+        os.makedirs(args.out, exist_ok=True)
         cfg.test_evaluator['keep_results'] = True
 
     if args.angles is not None:

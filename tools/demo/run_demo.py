@@ -133,7 +133,7 @@ def stage_cfg(args, stage, load_from=None):
 
 def run_stages(args):
     """Train and test every stage in order; returns ``{stage name: RunRecord}``."""
-    from mmsofteq.apis import run_softness, softeq_of_config
+    from mmsofteq.apis import StaleRunError, check_run_dir, run_softness, softeq_of_config
 
     records = {}
     for stage in DEMO_TASKS[args.task].stages:
@@ -149,6 +149,12 @@ def run_stages(args):
               f'{schedule_length(cfg)} {DEMO_TASKS[args.task].schedule_unit}'
               + (f' from {osp.relpath(load_from, args.work_dir)}' if load_from else '')
               + f' -> {run_dir}', flush=True)
+        try:
+            check_run_dir(cfg, run_dir, softness, 'train')
+        except StaleRunError:  # e.g. another --softness: this stage starts over
+            print(f'[demo] {stage.name}: {run_dir} holds a run of another configuration; '
+                  'starting this stage over', flush=True)
+            shutil.rmtree(run_dir)
         record, ran = run_softness(cfg, run_dir, softness, mode='train', resume=True)
         print(f'[demo] {stage.name}: {"done" if ran else "reused"} in '
               f'{time.time() - start:.0f} s', flush=True)

@@ -124,6 +124,14 @@ def test_a_second_run_reuses_the_stages_and_a_fresh_one_repeats_the_numbers(demo
     assert code == 0, fresh[-6000:]
     assert fresh.count(': done in ') == 3
     assert _table(fresh) == _table(output)  # deterministic on the same machine
+    # another softness in the same work dir: only the SoftEq twin runs again
+    code, other = _run(['--data-root', str(tmp / 'demo_voc'), '--work-dir', str(tmp / 'fresh'),
+                        *TINY, '--softness', '0.5'], cwd=tmp)
+    assert code == 0, other[-6000:]
+    assert other.count(': reused in ') == 2 and other.count(': done in ') == 1
+    assert 'softeq: ' in other and 'starting this stage over' in other
+    rows = _table(other)
+    assert rows['softeq']['softness'] == '0.5' and rows['base'] == _table(output)['base']
 
 
 @pytest.mark.parametrize('argv, message', [
