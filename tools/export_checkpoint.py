@@ -14,10 +14,7 @@ projected tensor names). ``--out-config`` writes the matching plain config
 import argparse
 import os.path as osp
 
-try:
-    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
-except ImportError as error:
-    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
+import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 import torch
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint

@@ -12,10 +12,7 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-try:
-    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
-except ImportError as error:
-    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
+import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 from mmsofteq.apis import (add_config_arguments, add_launcher_arguments, export_local_rank,
                            runner_config)
 from mmsofteq.utils import cuda_is_usable, prepare_runtime, shutdown_distributed

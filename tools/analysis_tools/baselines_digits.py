@@ -22,10 +22,7 @@ import shlex
 import sys
 import time
 
-try:
-    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
-except ImportError as error:
-    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
+import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 # Siblings in tools/analysis_tools/ (the script's folder is on sys.path when it runs).
 import digit_baselines
 import tunability

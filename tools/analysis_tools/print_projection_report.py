@@ -10,11 +10,8 @@ constant and method, then what was left untouched and why (``--verbose``: every 
 """
 import argparse
 
+import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 
-try:
-    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
-except ImportError as error:
-    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
 
 def parse_args(argv=None):
     from mmsofteq.apis import add_config_arguments

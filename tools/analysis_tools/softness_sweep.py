@@ -18,10 +18,7 @@ Examples::
 import argparse
 import os.path as osp
 
-try:
-    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
-except ImportError as error:
-    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
+import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 # Siblings in tools/analysis_tools/ (the script's folder is on sys.path when it runs).
 from sweep_plan import plan_sweep, run_sweep
 

@@ -19,10 +19,7 @@ step (docs/math.md, "Exact invariance and input size").
 """
 import argparse
 
-try:
-    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
-except ImportError as error:
-    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
+import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 import torch
 
 

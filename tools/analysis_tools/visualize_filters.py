@@ -17,10 +17,7 @@ group / cutoff / decay / method / rounding / generator default to the config's `
 import argparse
 import os.path as osp
 
-try:
-    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
-except ImportError as error:
-    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
+import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 # A sibling in tools/analysis_tools/ (the script's folder is on sys.path when it runs).
 from filter_kernels import (checkpoint_kernels, draw_projected_kernels, project_kernel,
                             sample_kernels)

@@ -38,10 +38,7 @@ import subprocess
 import sys
 from typing import Callable
 
-try:
-    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
-except ImportError as error:
-    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
+import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 import torch
 # Siblings in tools/benchmarks/ (the script's folder is on sys.path when it runs).
 from benchmark_training import (_peaks, build, interleaved, machine, make_batch, print_rows,

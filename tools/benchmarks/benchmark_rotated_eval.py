@@ -31,10 +31,7 @@ import time
 import uuid
 from typing import Callable, Dict, List, Optional, Tuple
 
-try:
-    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
-except ImportError as error:
-    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
+import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 import numpy as np
 import torch
 from PIL import Image

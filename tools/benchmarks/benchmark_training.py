@@ -47,10 +47,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-try:
-    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
-except ImportError as error:
-    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
+import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 import torch
 
 from mmsofteq.utils import markdown_header, markdown_row

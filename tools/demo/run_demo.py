@@ -35,10 +35,7 @@ import subprocess
 import sys
 import time
 
-try:
-    import mmsofteq  # noqa: F401  (the editable install: `make env` or `pip install -e .`)
-except ImportError as error:
-    raise SystemExit(f'{error}: install mmsofteq first (make env, or pip install -e .)')
+import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 # Siblings in tools/demo/ (the script's folder is on sys.path when it runs).
 from demo_setup import (DEMO_TASKS, rescale_schedule, schedule_length, set_data_root,
                         stage_table)
