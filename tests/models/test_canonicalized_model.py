@@ -6,8 +6,10 @@ import pickle
 import pytest
 import torch
 import torch.nn.functional as F
-from fixtures.tiny_models import (build, classifier, cls_samples, mmseg_vit, pretrain_resnet,
-                                  seg_samples, tiny_segmentor)
+from fixtures.tiny_models import build, cls_samples, mmseg_vit, seg_samples, tiny_segmentor
+from fixtures.tiny_models import predicted_scores as scores
+from fixtures.tiny_models import predicted_seg_logits as seg_logits
+from fixtures.tiny_models import resnet_classifier
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import load_checkpoint, save_checkpoint
 
@@ -21,21 +23,6 @@ def canon(scope, model_cfg, canonicalizer=CANONICALIZER, **keys):
     init_default_scope(scope)
     return MODELS.build(dict(type='mmsofteq.CanonicalizedModel', model=model_cfg,
                              canonicalizer=canonicalizer, **keys))
-
-
-def resnet_classifier():
-    return classifier(pretrain_resnet(), channels=64)
-
-
-def scores(model, images):
-    with torch.no_grad():
-        return torch.stack([s.pred_score for s in model.predict(images, cls_samples(len(images)))])
-
-
-def seg_logits(model, images):
-    with torch.no_grad():
-        outputs = model.predict(images, seg_samples(len(images), *images.shape[-2:]))
-    return torch.stack([s.seg_logits.data for s in outputs])
 
 
 def assert_no_ties(model, images, margin=1e-4):

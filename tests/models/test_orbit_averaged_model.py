@@ -5,8 +5,10 @@ import pickle
 import pytest
 import torch
 import torch.nn.functional as F
-from fixtures.tiny_models import (build, classifier, cls_samples, mmseg_vit, pretrain_resnet,
-                                  seg_samples, tiny_segmentor)
+from fixtures.tiny_models import build, mmseg_vit, seg_samples, tiny_segmentor
+from fixtures.tiny_models import predicted_scores as scores
+from fixtures.tiny_models import predicted_seg_logits as seg_logits
+from fixtures.tiny_models import resnet_classifier
 from mmengine.config import ConfigDict
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import load_checkpoint, save_checkpoint
@@ -20,22 +22,6 @@ def orbit(scope, model_cfg, **keys):
     torch.manual_seed(0)
     init_default_scope(scope)
     return MODELS.build(dict(type='mmsofteq.OrbitAveragedModel', model=model_cfg, **keys))
-
-
-def resnet_classifier():
-    return classifier(pretrain_resnet(), channels=64)
-
-
-def scores(model, images):
-    with torch.no_grad():
-        return torch.stack([s.pred_score for s in model.predict(images, cls_samples(len(images)))])
-
-
-def seg_logits(model, images):
-    height, width = images.shape[-2:]
-    with torch.no_grad():
-        outputs = model.predict(images, seg_samples(len(images), height, width))
-    return torch.stack([s.seg_logits.data for s in outputs])
 
 
 @pytest.mark.parametrize('scope, model_cfg', [('mmseg', tiny_segmentor()),

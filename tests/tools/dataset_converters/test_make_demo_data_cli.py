@@ -50,6 +50,14 @@ def test_ink_fraction_outside_the_rotation_safe_range_is_refused(tool, tmp_path,
     assert not (tmp_path / 'data').exists()
 
 
+@pytest.mark.parametrize('threshold', ['-0.1', '1.0'])
+def test_label_threshold_outside_0_1_is_refused(tool, tmp_path, threshold, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        tool.main(_args(tmp_path, '--threshold', threshold))
+    assert exit_info.value.code == 2 and '--threshold must be in [0, 1)' in capsys.readouterr().err
+    assert not (tmp_path / 'data').exists()
+
+
 def test_refusals_exit_non_zero_and_write_nothing(tool, tmp_path, capsys):
     voc = tmp_path / 'VOCdevkit'
     (voc / 'VOC2012').mkdir(parents=True)
