@@ -4,7 +4,8 @@
   (one detector each), the model the Runner would build, the plain config without mmsofteq;
 * :mod:`.angle_override`: ``tools/test.py --angles SPEC``;
 * :mod:`.cli`: ``--cfg-options`` and config loading shared by every tool;
-* :mod:`.runs`: crash-safe train-and-test runs (the softness sweep, the demo's stages).
+* :mod:`.runs`: crash-safe train-and-test runs (the softness sweep, multi-seed runs, the
+  demo's stages).
 """
 from .angle_override import apply_angle_override
 from .cli import (add_config_arguments, add_launcher_arguments, export_local_rank, load_config,
@@ -12,7 +13,8 @@ from .cli import (add_config_arguments, add_launcher_arguments, export_local_ran
 from .config import (HOW_TO_ADD_SOFTEQ, SOFTEQ_PLACES, SoftEqPlace, build_model_from_config,
                      find_softeq, is_rotated_loop_config, is_softeq_hook_cfg, is_softeq_model_cfg,
                      plain_config, plain_model_config, quiet_logging, softeq_of_config, with_softeq)
-from .runs import RunRecord, StaleRunError, check_run_dir, latest_checkpoint, run_softness
+from .runs import (RunRecord, StaleRunError, best_checkpoint, check_run_dir, latest_checkpoint,
+                   run_softness)
 
 __all__ = [
     'apply_angle_override', 'add_config_arguments', 'add_launcher_arguments',
@@ -20,5 +22,6 @@ __all__ = [
     'HOW_TO_ADD_SOFTEQ', 'SOFTEQ_PLACES', 'SoftEqPlace', 'build_model_from_config',
     'find_softeq', 'is_rotated_loop_config', 'is_softeq_hook_cfg', 'is_softeq_model_cfg',
     'plain_config', 'plain_model_config', 'quiet_logging', 'softeq_of_config', 'with_softeq',
-    'RunRecord', 'StaleRunError', 'check_run_dir', 'latest_checkpoint', 'run_softness'
+    'RunRecord', 'StaleRunError', 'best_checkpoint', 'check_run_dir', 'latest_checkpoint',
+    'run_softness'
 ]

@@ -1,14 +1,18 @@
 """Crash-safe runs: train and evaluate one config with mmengine's ``Runner``, so that running
 it again continues where it stopped. Used by ``tools/analysis_tools/softness_sweep.py`` (one run
-per softness) and ``tools/demo/run_demo.py`` (one run per demo stage).
+per softness), ``tools/analysis_tools/multi_seed.py`` (one run per seed) and
+``tools/demo/run_demo.py`` (one run per demo stage).
 
 Each run lives in its own work dir (``<sweep dir>/softness_<s>``) holding mmengine's usual
 files (config as run, logs, checkpoints) and ``softness_sweep.json``, a :class:`RunRecord`
 rewritten atomically after each stage:
 
 ``started``  the run was begun (with the fingerprint of its config);
-``trained``  ``Runner.train()`` returned; ``checkpoint`` is the last checkpoint it saved;
-``done``     ``Runner.test()`` returned; ``metrics`` holds its dict.
+``trained``  ``Runner.train()`` returned; ``checkpoint`` is the checkpoint to test: the best
+             one when the config's ``CheckpointHook`` has ``save_best`` (mmengine's
+             ``best_<metric>_<iter|epoch>_<n>.pth``: the paper's best-val selection), else
+             the last one it saved;
+``done``     ``Runner.test()`` returned (on that checkpoint); ``metrics`` holds its dict.
 
 A sweep run again over the same work dir therefore skips ``done`` runs, evaluates ``trained``
 ones from their checkpoint without training again, and resumes ``started`` ones from their
@@ -56,6 +60,8 @@ class RunRecord:
     checkpoint: Optional[str] = None
     metrics: Optional[dict] = None
     projection: dict = field(default_factory=dict)
+    #: the run's seed (``randomness.seed``) for multi-seed runs, else ``None``
+    seed: Optional[int] = None
 
     @classmethod
     def load(cls, run_dir: str) -> Optional['RunRecord']:
@@ -177,10 +183,21 @@ def _init_weights(runner) -> None:
         model.init_weights()
 
 
-def check_run_dir(cfg: Config, run_dir: str, softness: float,
-                  mode: str) -> Optional[RunRecord]:
+def _same_value(a: Any, b: Any) -> bool:
+    """``a == b``, with NaN equal to NaN (runs whose softness is per kind store NaN)."""
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return a == b
+
+
+def _run_label(softness: float, seed: Optional[int]) -> str:
+    return f'seed {seed}' if seed is not None else f'softness {softness:g}'
+
+
+def check_run_dir(cfg: Config, run_dir: str, softness: float, mode: str,
+                  seed: Optional[int] = None) -> Optional[RunRecord]:
     """The record in ``run_dir`` (``None`` if none); :class:`StaleRunError` if it was written
-    for another config, softness or mode."""
+    for another config, softness, seed or mode."""
     if mode not in MODES:
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
     record = RunRecord.load(run_dir)
@@ -189,31 +206,57 @@ def check_run_dir(cfg: Config, run_dir: str, softness: float,
     differs = [what for what, same in (
         ('config', record.fingerprint == config_fingerprint(cfg)),
         (f'mode ({record.mode!r} there, {mode!r} here)', record.mode == mode),
-        (f'softness ({record.softness:g} there)', record.softness == softness)) if not same]
+        (f'softness ({record.softness:g} there)', _same_value(record.softness, softness)),
+        (f'seed ({record.seed} there)', record.seed == seed)) if not same]
     if differs:
         raise StaleRunError(
             f'{run_dir} holds a run (stage {record.stage!r}) of another '
-            f'{" and ".join(differs)}; it is not reused. Give the sweep another --work-dir, '
+            f'{" and ".join(differs)}; it is not reused. Give the run another --work-dir, '
             'or delete that folder to run it again')
     return record
 
 
+def save_best_keys(cfg: Config) -> list:
+    """The metrics of ``default_hooks.checkpoint.save_best`` (``[]`` when it has none)."""
+    hook = (cfg.get('default_hooks', None) or {}).get('checkpoint', None) or {}
+    keys = hook.get('save_best', None)
+    if keys is None or keys == 'auto':
+        return [] if keys is None else ['auto']
+    return [keys] if isinstance(keys, str) else list(keys)
+
+
+def best_checkpoint(cfg: Config, run_dir: str) -> Optional[str]:
+    """The checkpoint mmengine's ``CheckpointHook(save_best=...)`` kept for the first
+    ``save_best`` metric in ``run_dir`` (it deletes the previous best when it saves a new one),
+    or ``None`` (no ``save_best``, or no validation ran)."""
+    keys = save_best_keys(cfg)
+    if not keys:
+        return None
+    prefix = 'best_' + keys[0].replace('/', '_') + '_'
+    found = [osp.join(run_dir, name) for name in os.listdir(run_dir)
+             if name.startswith(prefix) and name.endswith('.pth')] if osp.isdir(run_dir) else []
+    return max(found, key=osp.getmtime) if found else None
+
+
 def run_softness(cfg: Config, run_dir: str, softness: float, *, mode: str = 'train',
-                 resume: bool = False) -> tuple[RunRecord, bool]:
+                 resume: bool = False, seed: Optional[int] = None) -> tuple[RunRecord, bool]:
     """Train (``mode='train'``) and evaluate ``cfg`` in ``run_dir``; return (record, ran).
 
-    ``cfg`` already carries the softness (``sweep_plan.with_softness`` of the sweep tool). ``ran`` is
-    ``False`` when the record on disk was ``done`` and nothing was computed. See the module
-    docstring for the stages; raises :class:`StaleRunError` when ``run_dir`` holds a record of
-    another config or mode.
+    ``cfg`` already carries the softness (``sweep_plan.with_softness`` of the sweep tool) and
+    the seed (``seed``, recorded for multi-seed runs; ``softness`` may then be NaN). ``ran`` is
+    ``False`` when the record on disk was ``done`` and nothing was computed. After training,
+    the test runs on the best checkpoint when the config keeps one (``save_best``), else on
+    the trained model. See the module docstring for the stages; raises
+    :class:`StaleRunError` when ``run_dir`` holds a record of another config, seed or mode.
     """
-    record = check_run_dir(cfg, run_dir, softness, mode)
+    label = _run_label(softness, seed)
+    record = check_run_dir(cfg, run_dir, softness, mode, seed)
     if record is not None and record.stage == 'done':
-        _log(f'softness {softness:g}: finished earlier, metrics read from {run_dir}')
+        _log(f'{label}: finished earlier, metrics read from {run_dir}')
         return record, False
     if record is None:
         record = RunRecord(softness=float(softness), fingerprint=config_fingerprint(cfg),
-                           mode=mode)
+                           mode=mode, seed=seed)
         record.save(run_dir)
 
     runner = None
@@ -224,25 +267,29 @@ def run_softness(cfg: Config, run_dir: str, softness: float, *, mode: str = 'tra
             run_cfg = copy.deepcopy(cfg)
             latest = latest_checkpoint(run_dir)
             if resume and latest:
-                _log(f'softness {softness:g}: resuming from {latest}')
+                _log(f'{label}: resuming from {latest}')
                 run_cfg.load_from, run_cfg.resume = latest, True
             else:
                 if latest:
-                    _log(f'softness {softness:g}: {run_dir} has an unfinished run (latest '
-                         f'checkpoint {latest}); training from the start (--resume continues '
-                         'it instead)')
+                    _log(f'{label}: {run_dir} has an unfinished run (latest checkpoint '
+                         f'{latest}); training from the start (--resume continues it instead)')
                 run_cfg.resume = False
             runner = _build_runner(run_cfg, run_dir, f'{run_name}_train')
             runner.train()
-            record.stage, record.checkpoint = 'trained', latest_checkpoint(run_dir)
+            best = best_checkpoint(cfg, run_dir)
+            record.stage = 'trained'
+            record.checkpoint = best or latest_checkpoint(run_dir)
             record.save(run_dir)
+            if best:  # test the best checkpoint, not the last weights
+                _log(f'{label}: testing the best checkpoint {best}')
+                del runner
+                gc.collect()
+                runner = _build_runner(_test_cfg(cfg, best), run_dir, f'{run_name}_test')
         else:
-            run_cfg = copy.deepcopy(cfg)
-            run_cfg.resume = False
             if trained_checkpoint:
-                _log(f'softness {softness:g}: trained earlier, evaluating {trained_checkpoint}')
-                run_cfg.load_from = trained_checkpoint
-            runner = _build_runner(run_cfg, run_dir, f'{run_name}_test')
+                _log(f'{label}: trained earlier, evaluating {trained_checkpoint}')
+            runner = _build_runner(_test_cfg(cfg, trained_checkpoint), run_dir,
+                                   f'{run_name}_test')
             if not trained_checkpoint:
                 _init_weights(runner)
         metrics = runner.test()
@@ -256,3 +303,12 @@ def run_softness(cfg: Config, run_dir: str, softness: float, *, mode: str = 'tra
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def _test_cfg(cfg: Config, checkpoint: Optional[str]) -> Config:
+    """``cfg`` to test ``checkpoint`` (``None``: the config's own ``load_from``)."""
+    run_cfg = copy.deepcopy(cfg)
+    run_cfg.resume = False
+    if checkpoint:
+        run_cfg.load_from = checkpoint
+    return run_cfg

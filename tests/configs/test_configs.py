@@ -10,8 +10,6 @@
 * ``test_full_size_model_builds``: the full-size ViT-B/16 and DINOv2-B/14 models (the step
   test runs ResNet-50 and every MiT at full size) with their projection reports.
 """
-import copy
-import functools
 import glob
 import math
 import os.path as osp
@@ -20,7 +18,7 @@ import re
 import pytest
 from fixtures.config_smoke import (REPO, all_configs, build_model, cifar_without_checksums,
                                    drop_downloads, inner_model, shrink_config)
-from mmengine.config import Config
+from fixtures.config_smoke import load_config as load
 
 FRONT_DOORS = {  # the paths the README and users run -> the schema-named config they are
     'configs/segformer_base_voc.py': 'segmentation/segformer_mit-b0_8xb4-4.6k_voc12-512x512.py',
@@ -57,7 +55,12 @@ ORBIT = ['configs/segmentation/orbit_segformer_mit-b0_8xb4-4.6k_voc12-512x512.py
 # The hook form (mmsofteq.SoftEqHook in default_hooks, model untouched) of one Ours row.
 HOOK_FORM = {'configs/classification/softeq-hook_resnet50_8xb16-10e_cifar10.py':
              'configs/classification/softeq_resnet50_8xb16-10e_cifar10.py'}
-CONFIGS = all_configs()
+#: every config; the generic checks (rotated evaluation, finite checks, timeout, official
+#: checkpoints, no paper numbers) run on all of them
+ALL_CONFIGS = all_configs()
+#: mmsofteq's own configs; configs/paper/ (the paper's runs) has its own tests
+#: (test_paper_configs.py)
+CONFIGS = [path for path in ALL_CONFIGS if not path.startswith('configs/paper/')]
 SOFTEQ_CONFIGS = [path for path in CONFIGS if osp.basename(path).startswith('softeq_')]
 BASELINE_CONFIGS = [path for path in CONFIGS
                     if osp.basename(path).startswith(('canon_', 'orbit_'))]
@@ -85,16 +88,6 @@ def softeq_fragment(path):
     """The ``configs/_base_/softeq`` recipe a soft-equivariant config inherits."""
     match = re.search(r"'\.\./_base_/softeq/(\w+\.py)'", open(osp.join(REPO, path)).read())
     return f'configs/_base_/softeq/{match.group(1)}'
-
-
-@functools.lru_cache(maxsize=None)
-def _parsed(path):
-    return Config.fromfile(osp.join(REPO, path))
-
-
-def load(path):
-    """A fresh copy of the parsed config (parsing once per session keeps the suite fast)."""
-    return copy.deepcopy(_parsed(path))
 
 
 def is_segmentation(cfg):
@@ -208,7 +201,7 @@ def test_baseline_recipes():
     assert orbit.to_dict() == dict(group='C4', combine='mean_logits', train_augment=False)
 
 
-@pytest.mark.parametrize('path', CONFIGS)
+@pytest.mark.parametrize('path', ALL_CONFIGS)
 def test_every_config_evaluates_with_rotated_metrics(path):
     """Rotated loops with seeded U(-30°, 30°) angles, next to mmseg's / mmpretrain's own
     metric (the loop adds the rotated one)."""
@@ -222,7 +215,7 @@ def test_every_config_evaluates_with_rotated_metrics(path):
     assert cfg.val_evaluator['type'] == cfg.test_evaluator['type'] == metric
 
 
-@pytest.mark.parametrize('path', CONFIGS)
+@pytest.mark.parametrize('path', ALL_CONFIGS)
 def test_every_config_stops_on_non_finite_weights_or_loss(path):
     """``FiniteCheckHook`` in ``default_hooks`` (merged with the base's hooks, none lost)."""
     cfg = load(path)
@@ -231,7 +224,7 @@ def test_every_config_stops_on_non_finite_weights_or_loss(path):
         cfg.default_hooks)
 
 
-@pytest.mark.parametrize('path', CONFIGS)
+@pytest.mark.parametrize('path', ALL_CONFIGS)
 def test_every_config_ends_a_frozen_job_in_five_minutes(path):
     """A 300 s collective timeout in the config itself, so mmseg's / mmpretrain's own
     ``train.py`` (which never call mmsofteq's launcher defaults) get it too; the rest of the
@@ -301,7 +294,7 @@ def official_checkpoints():
 def test_checkpoints_are_official_model_zoo_urls():
     known = official_checkpoints()
     used = set()
-    for path in CONFIGS:
+    for path in ALL_CONFIGS:
         cfg = load(path)
         found = set(CHECKPOINT.findall(repr(cfg.to_dict())))
         if '/demo/' in path:
@@ -379,7 +372,7 @@ def test_configs_readme_lists_every_config_with_its_keys():
 def test_configs_carry_no_paper_numbers():
     """The paper's numbers live in configs/README.md only (one place to keep right)."""
     numbers = re.compile(r'\d+\.\d\d / \d+\.\d\d / \d+\.\d\d / \d+\.\d\d')
-    for path in CONFIGS + glob.glob(osp.join('configs', '_base_', '**', '*.py'),
+    for path in ALL_CONFIGS + glob.glob(osp.join('configs', '_base_', '**', '*.py'),
                                     root_dir=REPO, recursive=True):
         with open(osp.join(REPO, path), encoding='utf-8') as handle:
             assert not numbers.search(handle.read()), path

@@ -10,7 +10,8 @@ from fixtures.tools import REPO, TOOLS
 
 ENTRY_POINTS = ['train.py', 'test.py', 'export_checkpoint.py'] + [
     f'analysis_tools/{name}.py' for name in (
-        'baselines_digits', 'certificate_report', 'print_projection_report', 'softness_sweep',
+        'baselines_digits', 'certificate_report', 'compare_paper', 'multi_seed',
+        'print_projection_report', 'softness_sweep',
         'strict_invariance', 'tunability_digits', 'visualize_filters')] + [
     f'benchmarks/{name}.py' for name in (
         'benchmark_baselines', 'benchmark_rotated_eval', 'benchmark_training')] + [

@@ -1,0 +1,20 @@
+# Paper Tab. 10, strict (vit-b16, cifar100): vit-b16_8xb16-30e_cifar100-paper-224px.py at
+# softness 0 for every projected tensor (the skip rule applies above softness 0.8 only).
+# softness 0 everywhere: only the null space of D is kept, which for the bilinear generator (n
+# != 4) is the constant field (REFERENCE §1).
+_base_ = ['./vit-b16_8xb16-30e_cifar100-paper-224px.py']
+softeq = dict(
+    # bilinear C_18
+    group='C18',
+    # D = (R_n - I) / (2 pi / n), R_n by bilinear resampling of one-hot images (REFERENCE §1)
+    generator='bilinear',
+    # keep z + int((N - z - 1) * s) directions by ascending sigma (REFERENCE §2)
+    rounding='index',
+    # keep the selected directions, drop the others
+    cutoff='hard',
+    # strict
+    softness=dict(patch_embed=0.0, pos_embed=0.0),
+    # every kernel with k > 1
+    min_kernel_size=2,
+)
+model = dict(_delete_=True, type='mmsofteq.SoftEqModel', model=_base_.model, softeq=softeq)

@@ -1,0 +1,139 @@
+"""tools/analysis_tools/multi_seed.py and compare_paper.py on a paper config (the CIFAR-10 ViT
+of configs/paper/, encoder narrowed, tiny CIFAR data) with mmengine's real Runner.
+
+Covered: the seed reaching ``randomness`` and every ``SeededSplitDataset``; one run per seed
+tested on its best-val checkpoint (the paper's selection); mean / std written and equal to the
+seeds' values; a second invocation computing nothing; a changed config refused; the table
+next to the paper's cell; bad arguments.
+"""
+import json
+import math
+import os
+import os.path as osp
+import statistics
+
+import pytest
+from fixtures.config_smoke import cifar_without_checksums, shrink_config
+from fixtures.tools import load_tool
+from mmengine.config import Config
+from multi_seed import SUMMARY_FILE, summarise, with_seed
+
+CONFIG = 'configs/paper/cifar/softeq_vit-b16_8xb16-30e_cifar10-paper-224px.py'
+VOC = 'configs/paper/voc/softeq_linear_vit-b16_8xb4-4.1k_voc12-paper-224x224.py'
+
+
+def test_with_seed_sets_the_run_seed_and_every_split_seed():
+    cfg = Config.fromfile(VOC)
+    seeded, splits = with_seed(cfg, 3)
+    assert splits == 2 and seeded.randomness.seed == 3
+    assert seeded.train_dataloader.dataset.seed == seeded.val_dataloader.dataset.seed == 3
+    assert cfg.randomness.seed == 0 and cfg.train_dataloader.dataset.seed == 0  # a copy
+
+
+def test_summarise_is_the_mean_and_sample_std_of_the_seeds():
+    per_seed = {0: {'a': 1.0, 'b': 2.0, 'text': 'x'}, 1: {'a': 3.0, 'b': 2.0},
+                2: {'a': 5.0, 'b': float('nan')}}
+    summary = summarise(per_seed)
+    assert summary['n'] == 3
+    assert summary['mean'] == {'a': 3.0} and summary['std'] == {'a': 2.0}
+    assert summarise({0: {'a': 1.5}})['std'] == {'a': 0.0}
+
+
+def _tiny_cfg(roots, work_dir):
+    def keep_best(cfg):  # the config's own CheckpointHook (shrink_config drops it)
+        cfg.default_hooks.checkpoint = Config.fromfile(CONFIG).default_hooks.checkpoint
+        cfg.train_cfg.max_epochs = 2
+    return shrink_config(CONFIG, roots, work_dir, edit=keep_best)
+
+
+@pytest.mark.slow
+def test_runs_every_seed_once_and_tests_its_best_checkpoint(dataset_roots, tmp_path,
+                                                           monkeypatch, capsys):
+    cifar_without_checksums(monkeypatch)
+    tool = load_tool('analysis_tools/multi_seed.py')
+    work_dir = str(tmp_path / 'seeds')
+    cfg = _tiny_cfg(dataset_roots, work_dir)
+    summary = tool.run_seeds(cfg, [0, 1], work_dir, resume=False, config_path=CONFIG)
+    assert summary['n'] == 2 and summary['config'] == CONFIG
+    with open(osp.join(work_dir, SUMMARY_FILE), encoding='utf-8') as handle:
+        assert json.load(handle) == summary
+    for key in ('accuracy/top1', 'rotated_accuracy/top1', 'cAcc', 'iErr'):
+        values = [summary['runs'][seed]['metrics'][key] for seed in ('0', '1')]
+        assert all(math.isfinite(v) for v in values)
+        assert summary['mean'][key] == pytest.approx(statistics.fmean(values))
+        assert summary['std'][key] == pytest.approx(statistics.stdev(values))
+    for seed in ('0', '1'):
+        run = summary['runs'][seed]
+        assert osp.basename(run['checkpoint']).startswith('best_accuracy_top1_epoch_')
+        with open(osp.join(run['run_dir'], 'softness_sweep.json'), encoding='utf-8') as handle:
+            record = json.load(handle)
+        assert record['seed'] == int(seed) and record['stage'] == 'done'
+        assert record['projection']['projected_tensors'] > 0
+    printed = capsys.readouterr().out
+    assert '| accuracy/top1 |' in printed and 'seed 1' in printed
+
+    # a second invocation reads the records: no Runner is built
+    stamps = {seed: os.stat(osp.join(work_dir, f'seed_{seed}', 'softness_sweep.json')).st_mtime_ns
+              for seed in (0, 1)}
+    again = tool.run_seeds(cfg, [0, 1], work_dir, resume=False, config_path=CONFIG)
+    assert again['mean'] == summary['mean']
+    assert stamps == {seed: os.stat(osp.join(work_dir, f'seed_{seed}',
+                                             'softness_sweep.json')).st_mtime_ns
+                      for seed in (0, 1)}
+
+    # another config in the same work dir is refused, not mixed in
+    changed = _tiny_cfg(dataset_roots, work_dir)
+    changed.optim_wrapper.optimizer.lr = 1e-3
+    from mmsofteq.apis import StaleRunError
+    with pytest.raises(StaleRunError, match='another config'):
+        tool.run_seeds(changed, [0], work_dir, resume=False, config_path=CONFIG)
+
+    # next to the paper's cell (Tab. 1, CIFAR-10, ViT, Ours)
+    compare = load_tool('analysis_tools/compare_paper.py')
+    compare.main([work_dir])
+    table = capsys.readouterr().out
+    rows = [line for line in table.splitlines() if 'Tab. 1 CIFAR-10 ViT Ours' in line]
+    assert [row.split('|')[3].strip() for row in rows] == ['Acc', 'aAcc', 'cAcc', 'iErr']
+    assert '97.79' in rows[0] and '(n=2)' in rows[0]
+    mean_acc = summary['mean']['accuracy/top1']
+    assert f'{mean_acc - 97.79:+.2f}' in rows[0]
+
+
+def test_compare_paper_lists_every_cell(capsys):
+    from paper_cells import CELLS
+    load_tool('analysis_tools/compare_paper.py').main(['--list'])
+    out = capsys.readouterr().out
+    assert sum(line.startswith('| Tab.') for line in out.splitlines()) == len(CELLS)
+
+
+def test_compare_paper_converts_imagenet_ierr_to_nats(tmp_path, capsys):
+    summary = dict(config='configs/paper/imagenet/vit-b16_8xb16-15e_in1k-paper-224px.py', n=1,
+                   mean={'accuracy/top1': 80.0, 'rotated_accuracy/top1': 70.0, 'cAcc': 75.0,
+                         'iErr': 30.0},
+                   std={'accuracy/top1': 0.0, 'rotated_accuracy/top1': 0.0, 'cAcc': 0.0,
+                        'iErr': 0.0})
+    path = tmp_path / SUMMARY_FILE
+    path.write_text(json.dumps(summary))
+    load_tool('analysis_tools/compare_paper.py').main([str(path)])
+    rows = [line for line in capsys.readouterr().out.splitlines()
+            if line.startswith('|') and line.split('|')[3].strip() == 'iErr']
+    assert len(rows) == 1 and '0.30 ± 0.00 (n=1)' in rows[0] and '0.36' in rows[0]
+    assert '-0.06' in rows[0]
+
+
+def test_bad_arguments_are_refused(tmp_path, capsys):
+    tool = load_tool('analysis_tools/multi_seed.py')
+    for argv, message in (([CONFIG, '--seeds', '1', '1'], 'distinct'),
+                          ([CONFIG, '--seeds', '-1'], '>= 0')):
+        with pytest.raises(SystemExit):
+            tool.main(argv)
+        assert message in capsys.readouterr().err
+    compare = load_tool('analysis_tools/compare_paper.py')
+    with pytest.raises(SystemExit, match='no multi_seed.json'):
+        compare.main([str(tmp_path)])
+    other = tmp_path / SUMMARY_FILE
+    other.write_text(json.dumps(dict(config='configs/vit_softeq_voc.py', n=1, mean={}, std={})))
+    with pytest.raises(SystemExit, match='runs no paper cell'):
+        compare.main([str(other)])
+    with pytest.raises(SystemExit):
+        compare.main([])

@@ -1,0 +1,170 @@
+"""Train and test one config over several seeds; write the mean ± std of every test metric.
+
+The paper reports means over 5 seeds. Seed ``S`` sets ``randomness.seed=S`` and the ``seed``
+of every ``mmsofteq.SeededSplitDataset`` in the train / val / test loaders (the paper's
+protocol splits by the run seed: VOC 90/10, CIFAR 80/20), then runs ``Runner.train()`` and
+``Runner.test()`` in ``WORK_DIR/seed_<S>`` as a crash-safe run (``mmsofteq.apis.run_softness``):
+a config that keeps its best checkpoint (``CheckpointHook(save_best=...)``, the paper configs)
+is tested on it. Running the same command again skips finished seeds; ``--resume`` continues
+an interrupted training from its latest checkpoint. ``WORK_DIR/multi_seed.json`` (rewritten
+after every seed) holds each seed's metrics and the mean / sample standard deviation
+(``ddof=1``) over the finished seeds; the table is printed and written to
+``WORK_DIR/multi_seed.md``. Compare it with the paper's cell:
+``tools/analysis_tools/compare_paper.py WORK_DIR``. One process, one device per run (a
+multi-GPU run per seed: docs/reproduce.md).
+
+Example::
+
+    python tools/analysis_tools/multi_seed.py CONFIG --seeds 0 1 2 3 4 [--work-dir DIR]
+        [--resume] [--cfg-options k=v ...]
+"""
+import argparse
+import copy
+import json
+import math
+import os
+import os.path as osp
+import statistics
+from typing import Any, Dict, Iterator, List, Sequence
+
+import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
+# Siblings in tools/analysis_tools/ (the script's folder is on sys.path when it runs).
+from sweep_results import TASK_METRICS, evaluation_task
+
+from mmsofteq.apis import StaleRunError
+
+SUMMARY_FILE = 'multi_seed.json'
+TABLE_FILE = 'multi_seed.md'
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def parse_args(argv=None):
+    from mmsofteq.apis import add_config_arguments
+
+    parser = argparse.ArgumentParser(
+        description='Train and test a config over several seeds; write mean and std')
+    parser.add_argument('config', help='config file (e.g. one of configs/paper/)')
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2, 3, 4], metavar='S',
+                        help='seeds, each once (default: 0 1 2 3 4, the paper\'s five)')
+    parser.add_argument('--work-dir', help='folder of the runs (default: ./work_dirs/<config '
+                        'name>_seeds); seed S works in WORK_DIR/seed_<S>')
+    parser.add_argument('--resume', action='store_true',
+                        help='continue unfinished trainings from their latest checkpoint '
+                        '(finished seeds are always skipped)')
+    add_config_arguments(parser)
+    args = parser.parse_args(argv)
+    if len(set(args.seeds)) != len(args.seeds):
+        parser.error(f'--seeds must be distinct, got {args.seeds}')
+    if any(seed < 0 for seed in args.seeds):
+        parser.error(f'--seeds must be >= 0, got {args.seeds}')
+    return args
+
+
+def _split_datasets(node: Any) -> Iterator[dict]:
+    """Every ``SeededSplitDataset`` dict under ``node``."""
+    if isinstance(node, dict):
+        if str(node.get('type', '')).split('.')[-1] == 'SeededSplitDataset':
+            yield node
+        for value in node.values():
+            yield from _split_datasets(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _split_datasets(value)
+
+
+def with_seed(cfg, seed: int):
+    """A copy of ``cfg`` whose run seed and data-split seeds are ``seed``; also returns how
+    many ``SeededSplitDataset`` seeds were set."""
+    cfg = copy.deepcopy(cfg)
+    cfg.randomness = dict(cfg.get('randomness', None) or {}, seed=seed)
+    splits = 0
+    for loader in LOADERS:
+        for dataset in _split_datasets(cfg.get(loader, None)):
+            dataset['seed'] = seed
+            splits += 1
+    return cfg, splits
+
+
+def summarise(per_seed: Dict[int, dict]) -> dict:
+    """``mean`` / ``std`` (sample, ``ddof=1``; 0.0 for one seed) of every numeric metric that
+    every seed has; ``n`` the number of seeds."""
+    keys = set.intersection(*(set(m) for m in per_seed.values())) if per_seed else set()
+    mean, std = {}, {}
+    for key in sorted(keys):
+        values = [per_seed[seed][key] for seed in sorted(per_seed)]
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+            continue
+        mean[key] = statistics.fmean(values)
+        std[key] = statistics.stdev(values) if len(values) > 1 else 0.0
+    return dict(n=len(per_seed), mean=mean, std=std)
+
+
+def write_json(data: dict, path: str) -> None:
+    """Write ``data`` atomically (a crash never leaves half a file)."""
+    tmp = f'{path}.tmp.{os.getpid()}'
+    with open(tmp, 'w', encoding='utf-8') as file:
+        json.dump(data, file, indent=2, sort_keys=True)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(tmp, path)
+
+
+def summary_table(summary: dict, metrics: Sequence[str]) -> str:
+    """Markdown: one row per metric, mean ± std over the seeds, then each seed's value."""
+    from mmsofteq.utils import markdown_header, markdown_row
+
+    seeds = sorted(summary['runs'], key=int)
+    lines = [markdown_header(['metric', f'mean ± std (n={summary["n"]})'] +
+                             [f'seed {seed}' for seed in seeds])]
+    for key in metrics:
+        if key not in summary['mean']:
+            continue
+        lines.append(markdown_row(
+            [key, f'{summary["mean"][key]:.2f} ± {summary["std"][key]:.2f}'] +
+            [f'{summary["runs"][seed]["metrics"][key]:.2f}' for seed in seeds]))
+    return '\n'.join(lines)
+
+
+def run_seeds(cfg, seeds: List[int], work_dir: str, *, resume: bool, config_path: str) -> dict:
+    """Run every seed (crash-safe) and return the summary written to ``multi_seed.json``."""
+    from mmengine.logging import print_log
+
+    from mmsofteq.apis import run_softness
+
+    task = evaluation_task(cfg)
+    os.makedirs(work_dir, exist_ok=True)
+    runs: Dict[str, dict] = {}
+    summary: dict = {}
+    for seed in seeds:
+        seed_cfg, splits = with_seed(cfg, seed)
+        run_dir = osp.join(work_dir, f'seed_{seed}')
+        print_log(f'[multi seed] seed {seed} in {run_dir} (randomness.seed and {splits} '
+                  'data-split seed(s) set)', logger='current')
+        record, _ = run_softness(seed_cfg, run_dir, float('nan'), seed=seed, resume=resume)
+        runs[str(seed)] = dict(metrics=record.metrics, checkpoint=record.checkpoint,
+                               run_dir=run_dir)
+        summary = dict(config=config_path, task=task, seeds=seeds, runs=runs,
+                       **summarise({int(s): r['metrics'] for s, r in runs.items()}))
+        write_json(summary, osp.join(work_dir, SUMMARY_FILE))
+    table = summary_table(summary, TASK_METRICS[task])
+    with open(osp.join(work_dir, TABLE_FILE), 'w', encoding='utf-8') as file:
+        file.write(f'{config_path}\n\n{table}\n')
+    print(table)
+    return summary
+
+
+def main(argv=None):
+    from mmsofteq.apis import load_config
+
+    args = parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options)
+    name = osp.splitext(osp.basename(args.config))[0]
+    work_dir = args.work_dir or osp.join('work_dirs', f'{name}_seeds')
+    try:
+        run_seeds(cfg, args.seeds, work_dir, resume=args.resume, config_path=args.config)
+    except StaleRunError as error:
+        raise SystemExit(f'multi_seed.py: {error}')
+
+
+if __name__ == '__main__':
+    main()
