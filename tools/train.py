@@ -2,19 +2,24 @@
 (registry scope, safe checkpoint loading) and CPU-only runs (``prepare_runtime``: gloo for
 ``--launcher pytorch``, SyncBN -> BN).
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [PATH]] [--amp] [--cfg-options k=v ...]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [PATH]] [--amp] [--test-best]
+                          [--cfg-options k=v ...]
     bash tools/dist_train.sh CONFIG N [--work-dir DIR] ...
+
+``--test-best``: after training, test the checkpoint that the config's
+``CheckpointHook(save_best=...)`` kept (the paper configs' selection on the held-out split).
 """
 import argparse
 import logging
 
+from mmengine.dist import barrier
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 from mmsofteq.apis import (add_config_arguments, add_launcher_arguments, export_local_rank,
-                           runner_config)
+                           runner_config, save_best_keys)
 from mmsofteq.utils import cuda_is_usable, prepare_runtime, shutdown_distributed
 
 
@@ -27,6 +32,9 @@ def parse_args(argv=None):
                         'from the checkpoint PATH')
     parser.add_argument('--amp', action='store_true', default=False,
                         help='enable automatic-mixed-precision training (needs a CUDA device)')
+    parser.add_argument('--test-best', action='store_true',
+                        help="after training, test the best checkpoint the config's "
+                        'CheckpointHook(save_best=...) kept (the configs/paper/ protocol)')
     add_config_arguments(parser)
     add_launcher_arguments(parser)
     args = parser.parse_args(argv)
@@ -51,11 +59,31 @@ def build_cfg(args, parser):
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.test_best and not save_best_keys(cfg):
+        parser.error('--test-best tests the checkpoint that default_hooks.checkpoint.save_best '
+                     "selects, but this config's CheckpointHook has no save_best (add e.g. "
+                     "--cfg-options default_hooks.checkpoint.save_best=mIoU)")
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     return cfg
+
+
+def test_best_checkpoint(runner, keys) -> dict:
+    """Load the checkpoint mmengine's ``CheckpointHook`` recorded as best for ``keys[0]``
+    (``runtime_info['best_ckpt']``, or ``'best_ckpt_<key>'`` for several keys; every rank
+    records it, rank 0 writes it) into the trained runner and run its test loop; returns the
+    test metrics."""
+    name = 'best_ckpt' if len(keys) == 1 else f'best_ckpt_{keys[0]}'
+    path = runner.message_hub.get_info(name)
+    if not path:
+        raise RuntimeError(f'--test-best: no best checkpoint was saved for {keys[0]!r} (did a '
+                           'validation run? train_cfg.val_interval)')
+    print_log(f'--test-best: testing {path}', logger='current')
+    barrier()  # rank 0 saves it at the end of the last validation: wait for the file
+    runner.load_checkpoint(path)
+    return runner.test()
 
 
 def main(argv=None):
@@ -64,6 +92,8 @@ def main(argv=None):
     prepare_runtime(cfg, args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
+    if args.test_best:
+        test_best_checkpoint(runner, save_best_keys(cfg))
     del runner  # frees the DDP wrapper, so the process group can go now
     shutdown_distributed()
 

@@ -14,7 +14,7 @@ from .config import (HOW_TO_ADD_SOFTEQ, SOFTEQ_PLACES, SoftEqPlace, build_model_
                      find_softeq, is_rotated_loop_config, is_softeq_hook_cfg, is_softeq_model_cfg,
                      plain_config, plain_model_config, quiet_logging, softeq_of_config, with_softeq)
 from .runs import (RunRecord, StaleRunError, best_checkpoint, check_run_dir, latest_checkpoint,
-                   run_softness)
+                   run_softness, save_best_keys)
 
 __all__ = [
     'apply_angle_override', 'add_config_arguments', 'add_launcher_arguments',
@@ -23,5 +23,5 @@ __all__ = [
     'find_softeq', 'is_rotated_loop_config', 'is_softeq_hook_cfg', 'is_softeq_model_cfg',
     'plain_config', 'plain_model_config', 'quiet_logging', 'softeq_of_config', 'with_softeq',
     'RunRecord', 'StaleRunError', 'best_checkpoint', 'check_run_dir', 'latest_checkpoint',
-    'run_softness'
+    'run_softness', 'save_best_keys'
 ]

@@ -171,6 +171,34 @@ def test_test_py_angles_overrides_the_rotated_test_loop(tiny_job, dist_trained):
     assert used.test_cfg.angles == dict(kind='cyclic', order=4, seed=7)
 
 
+def test_dist_train_test_best_tests_the_checkpoint_it_selected(tiny_job):
+    """``dist_train.sh CONFIG 2 --test-best``: validation every iteration keeps the best mIoU
+    checkpoint; after training every rank loads it and runs the test loop, whose metrics equal
+    those of ``tools/test.py`` on that file."""
+    root, config = tiny_job
+    work_dir = str(root / 'test_best')
+    output = _run(['bash', osp.join(TOOLS, 'dist_train.sh'), config, '2', '--work-dir',
+                   work_dir, '--test-best', '--cfg-options', 'train_cfg.max_iters=3',
+                   'train_cfg.val_interval=1', 'default_hooks.checkpoint.save_best=mIoU',
+                   'default_hooks.checkpoint.interval=3'], root / 'test_best.log')
+    best = re.search(r'--test-best: testing (\S+best_mIoU_iter_\d\.pth)', output).group(1)
+    assert osp.isfile(best)
+    tested = re.findall(r'Iter\(test\) \[\d+/\d+\].*?mIoU: ([\d.]+)', output)
+    assert len(tested) == 1
+    again = _run([sys.executable, osp.join(TOOLS, 'test.py'), config, best, '--work-dir',
+                  str(root / 'test_best_again')], root / 'test_best_again.log')
+    assert re.findall(r'Iter\(test\) \[\d+/\d+\].*?mIoU: ([\d.]+)', again) == tested
+
+
+def test_test_best_needs_a_save_best_checkpoint_hook(tiny_job, capsys):
+    train = _load_tool('train')
+    args, parser = train.parse_args([tiny_job[1], '--test-best'])
+    with pytest.raises(SystemExit) as exit_info:
+        train.build_cfg(args, parser)
+    assert exit_info.value.code == 2
+    assert 'has no save_best' in capsys.readouterr().err
+
+
 def test_amp_on_cpu_is_a_clear_usage_error(tiny_job, capsys):
     if cuda_is_usable():
         pytest.fail('this test describes the CPU-only behaviour; run it without CUDA')
