@@ -1,8 +1,8 @@
 # The paper's CIFAR schedule (REFERENCE §4): 30 epochs at total batch 128, AdamW lr 1e-4
 # (DINOv2: 5e-5) on every parameter, head included, no weight decay, cosine decay stepped
 # once per epoch, no warm-up, no gradient clipping. Validation on the held-out 20 % after
-# every epoch; the configs keep the best val accuracy checkpoint
-# (CheckpointHook(save_best='accuracy/top1'): best_accuracy_top1_epoch_*.pth) for the test.
+# every epoch; the configs keep the best val accuracy checkpoint for the test
+# (../default_runtime_cls_best.py).
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.0))

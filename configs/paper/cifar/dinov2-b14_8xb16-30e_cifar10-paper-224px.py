@@ -6,13 +6,9 @@ _base_ = [
     '../../_base_/models/dinov2-b14_cls.py',
     '../../_base_/datasets/cifar10_paper_224px.py',
     '../../_base_/schedules/cls_paper_cifar_adamw_30e.py',
-    '../../_base_/default_runtime_cls.py',
+    '../../_base_/default_runtime_cls_best.py',  # keeps the best val checkpoint
     '../../_base_/evaluation/rotated.py',
 ]
-# keep the best val accuracy checkpoint for the test (and the latest for --resume)
-default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1, save_last=True,
-                    save_best='accuracy/top1', rule='greater'))
 # DINOv2 ViT-B/14 (mmpretrain model zoo, LVD-142M pre-training) and a new 10-class head on the
 # cls token; 224 px inputs give a 16 x 16 patch grid.
 model = dict(head=dict(num_classes=10, loss=dict(_delete_=True, type='CrossEntropyLoss')))

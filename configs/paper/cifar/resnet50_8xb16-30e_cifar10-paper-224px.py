@@ -6,13 +6,9 @@ _base_ = [
     'mmpretrain::_base_/models/resnet50.py',
     '../../_base_/datasets/cifar10_paper_224px.py',
     '../../_base_/schedules/cls_paper_cifar_adamw_30e.py',
-    '../../_base_/default_runtime_cls.py',
+    '../../_base_/default_runtime_cls_best.py',  # keeps the best val checkpoint
     '../../_base_/evaluation/rotated.py',
 ]
-# keep the best val accuracy checkpoint for the test (and the latest for --resume)
-default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1, save_last=True,
-                    save_best='accuracy/top1', rule='greater'))
 # The ImageNet ResNet-50 at 224 px (REFERENCE §3: the paper's CIFAR ResNet-50 is the ImageNet
 # one), backbone from mmpretrain's ImageNet-1k checkpoint, a new 10-class head.
 resnet_checkpoint = 'https://download.openmmlab.com/mmclassification/v0/resnet/resnet50_8xb32_in1k_20210831-ea4938fc.pth'  # noqa: E501

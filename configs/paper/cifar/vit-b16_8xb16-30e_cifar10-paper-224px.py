@@ -6,13 +6,9 @@ _base_ = [
     'mmpretrain::_base_/models/vit-base-p16.py',
     '../../_base_/datasets/cifar10_paper_224px.py',
     '../../_base_/schedules/cls_paper_cifar_adamw_30e.py',
-    '../../_base_/default_runtime_cls.py',
+    '../../_base_/default_runtime_cls_best.py',  # keeps the best val checkpoint
     '../../_base_/evaluation/rotated.py',
 ]
-# keep the best val accuracy checkpoint for the test (and the latest for --resume)
-default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1, save_last=True,
-                    save_best='accuracy/top1', rule='greater'))
 # ImageNet-21k pre-trained, ImageNet-1k fine-tuned ViT-B/16 (mmpretrain model zoo; the 24 x 24
 # position grid is resized to 14 x 14 when loaded), backbone only: a new 10-class head.
 vit_checkpoint = 'https://download.openmmlab.com/mmclassification/v0/vit/finetune/vit-base-p16_in21k-pre-3rdparty_ft-64xb64_in1k-384_20210928-98e8652b.pth'  # noqa: E501
