@@ -7,12 +7,17 @@
     bash tools/dist_train.sh CONFIG N [--work-dir DIR] ...
 
 ``--test-best``: after training, test the checkpoint that the config's
-``CheckpointHook(save_best=...)`` kept (the paper configs' selection on the held-out split).
+``CheckpointHook(save_best=...)`` kept (the paper configs' selection on the held-out split) and
+write its metrics to ``WORK_DIR/test_best.json`` (``tools/analysis_tools/multi_seed.py
+--collect`` reads them).
 """
 import argparse
+import json
 import logging
+import os
+import os.path as osp
 
-from mmengine.dist import barrier
+from mmengine.dist import barrier, is_main_process
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -83,7 +88,32 @@ def test_best_checkpoint(runner, keys) -> dict:
     print_log(f'--test-best: testing {path}', logger='current')
     barrier()  # rank 0 saves it at the end of the last validation: wait for the file
     runner.load_checkpoint(path)
-    return runner.test()
+    metrics = runner.test()
+    if is_main_process():
+        write_test_best(runner.work_dir, path, metrics)
+    return metrics
+
+
+TEST_BEST_FILE = 'test_best.json'
+
+
+def write_test_best(work_dir: str, checkpoint: str, metrics: dict) -> str:
+    """``WORK_DIR/test_best.json``: ``{"checkpoint": path, "metrics": {key: value}}``,
+    written atomically."""
+    path = osp.join(work_dir, TEST_BEST_FILE)
+    def plain(value):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return str(value)
+    data = dict(checkpoint=checkpoint,
+                metrics={key: plain(value) for key, value in metrics.items()})
+    tmp = f'{path}.tmp.{os.getpid()}'
+    with open(tmp, 'w', encoding='utf-8') as file:
+        json.dump(data, file, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+    print_log(f'--test-best: metrics written to {path}', logger='current')
+    return path
 
 
 def main(argv=None):

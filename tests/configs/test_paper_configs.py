@@ -166,6 +166,11 @@ EXPECTED_KEEP = {
     'imagenet/softeq-fine_dinov2-b14': {'patch_embed': (14, 156)},
     'imagenet/softeq-coarse_vit-b16': {'patch_embed': (16, 235), 'pos_embed': (14, 165)},
     'imagenet/softeq-fine_vit-b16': {'pos_embed': (14, 156)},
+    'cifar/softeq_vit-b16': {'pos_embed': (14, 156)},
+    'cifar/softeq_dinov2-b14': {'patch_embed': (14, 156)},
+    'cifar/softeq-strict_vit-b16': {'pos_embed': (14, 1), 'patch_embed': (16, 1)},
+    'cifar/softeq-strict_dinov2-b14': {'patch_embed': (14, 1), 'pos_embed': (16, 1)},
+    'cifar/softeq-strict_resnet50': {'conv1': (7, 1), 'conv2': (3, 1)},
 }
 #: SegFormer's sr convs: 8 x 8 -> 59 of 64, 4 x 4 -> 14 of 16 (REFERENCE §2)
 SR_KEEP = {8: 59, 4: 14}
@@ -240,7 +245,13 @@ def test_voc_paper_protocol(path):
                 loader.dataset.seed) == ('mmsofteq.SeededSplitDataset', 0.9, part, 0)
         assert loader.dataset.dataset.ann_file == 'ImageSets/Segmentation/train.txt'
     assert test.dataset.ann_file == 'ImageSets/Segmentation/val.txt'
+    # 41 iterations per epoch: epochs of the DefaultSampler (not mmseg's InfiniteSampler,
+    # which ignores epochs), the last incomplete batch dropped
     assert train.batch_size * 8 == 32 and train.drop_last is True
+    assert train.sampler == dict(type='DefaultSampler', shuffle=True)
+    # the paper's HF models' defaults: no drop path in ViT / DINOv2, 0.1 in SegFormer
+    drop_path = 0.1 if 'segformer' in path else 0.0
+    assert inner_model(cfg).backbone.get('drop_path_rate', 0.0) == drop_path
     # squashed test images and labels, scored at that size
     for loader in (val.dataset.dataset, test.dataset):
         steps = [step.type for step in loader.pipeline]
@@ -301,6 +312,11 @@ def test_cifar_paper_protocol(net):
     assert (cosine.type, cosine.by_epoch, cosine.T_max) == ('CosineAnnealingLR', True, 30)
     assert not cosine.get('convert_to_iter_based', False)  # stepped once per epoch
     assert cfg.default_hooks.checkpoint.save_best == 'accuracy/top1'
+    # plain cross-entropy, no dropout or drop path (the recipe has none)
+    model = inner_model(cfg)
+    assert model.head.loss.type == 'CrossEntropyLoss'
+    assert 'label_smooth_val' not in model.head.loss
+    assert model.backbone.get('drop_rate', 0.0) == model.backbone.get('drop_path_rate', 0.0) == 0.0
 
 
 @pytest.mark.parametrize('net', ['vit-b16', 'dinov2-b14', 'resnet50'])
@@ -311,18 +327,27 @@ def test_imagenet_paper_recipe(net):
     assert optim.paramwise_cfg.layer_decay_rate == 0.65
     assert (optim.type, optim.dtype, optim.clip_grad.max_norm) == ('AmpOptimWrapper',
                                                                     'bfloat16', 1.0)
+    # no weight decay on 1-D parameters (biases, norms, layer scales), cls token, pos grid
+    paramwise = optim.paramwise_cfg
+    assert paramwise.bias_decay_mult == paramwise.norm_decay_mult == 0.0
+    assert paramwise.flat_decay_mult == 0.0
+    assert paramwise.custom_keys['.pos_embed'] == dict(decay_mult=0.0)
     assert (optim.optimizer.lr, optim.optimizer.weight_decay) == (
         1e-5, 0.04 if net == 'dinov2-b14' else 0.05)
     warmup, cosine = cfg.param_scheduler
     assert (warmup.start_factor * optim.optimizer.lr, warmup.end) == (pytest.approx(1e-6), 4)
-    assert (cosine.eta_min, cosine.end) == (1e-6, 15)
+    # cosine to 1e-6 / 1e-5 of each layer's own (layer-decayed) lr, as timm's min_lr
+    assert (cosine.eta_min_ratio, cosine.end) == (0.1, 15) and 'eta_min' not in cosine
     assert cfg.train_cfg.max_epochs == 15
     assert cfg.train_dataloader.batch_size * 8 == 128
-    assert [hook.type for hook in cfg.custom_hooks] == ['EMAHook']
+    (ema,) = cfg.custom_hooks
+    assert (ema.type, ema.momentum, ema.update_buffers, ema.interval) == (
+        'EMAHook', 2e-4, True, 1)
     model = inner_model(cfg)
     assert model.train_cfg.augments == [dict(type='Mixup', alpha=0.8),
                                         dict(type='CutMix', alpha=1.0)]
     assert model.backbone.drop_path_rate == 0.1
+    assert model.backbone.get('drop_rate', 0.0) == 0.0
     if net != 'dinov2-b14':
         assert model.head.loss == dict(type='LabelSmoothLoss', label_smooth_val=0.1,
                                        mode='original')

@@ -20,7 +20,11 @@ def test_split_matches_a_numpy_permutation_and_the_parts_partition_the_dataset()
     permutation = np.random.default_rng(7).permutation(20)
     assert split_indices(20, 0.9, 'first', 7) == sorted(permutation[:18].tolist())
     assert split_indices(20, 0.9, 'rest', 7) == sorted(permutation[18:].tolist())
-    assert split_indices(1464, 0.9, 'first', 0).__len__() == 1318  # round(0.9 * 1464)
+    # the paper's VOC split: 1,317 train / 147 val of 1,464 (floor(0.9 * 1464))
+    assert len(split_indices(1464, 0.9, 'first', 0)) == 1317
+    assert len(split_indices(1464, 0.9, 'rest', 0)) == 147
+    assert len(split_indices(50000, 0.8, 'first', 0)) == 40000  # CIFAR 80 / 20
+    assert len(split_indices(100, 0.29, 'first', 0)) == 29  # not 28 (0.29 * 100 = 28.99...)
     assert split_indices(20, 0.9, 'first', 7) != split_indices(20, 0.9, 'first', 8)
 
 

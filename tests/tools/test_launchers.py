@@ -3,6 +3,7 @@
 Real processes all the way: torchrun starts 2 training processes that talk over gloo and wrap
 the model in MMDistributedDataParallel; the config uses SyncBN like mmseg's own configs.
 """
+import json
 import os
 import os.path as osp
 import re
@@ -183,8 +184,15 @@ def test_dist_train_test_best_tests_the_checkpoint_it_selected(tiny_job):
                    'default_hooks.checkpoint.interval=3'], root / 'test_best.log')
     best = re.search(r'--test-best: testing (\S+best_mIoU_iter_\d\.pth)', output).group(1)
     assert osp.isfile(best)
+    # the file the CheckpointHook last announced as best
+    announced = re.findall(r'The best checkpoint with [\d.]+ mIoU at (\d+) iter', output)
+    assert osp.basename(best) == f'best_mIoU_iter_{announced[-1]}.pth'
     tested = re.findall(r'Iter\(test\) \[\d+/\d+\].*?mIoU: ([\d.]+)', output)
     assert len(tested) == 1
+    with open(osp.join(work_dir, 'test_best.json'), encoding='utf-8') as file:
+        written = json.load(file)  # by rank 0 only, for multi_seed.py --collect
+    assert written['checkpoint'] == best
+    assert written['metrics']['mIoU'] == pytest.approx(float(tested[0]), abs=1e-4)
     again = _run([sys.executable, osp.join(TOOLS, 'test.py'), config, best, '--work-dir',
                   str(root / 'test_best_again')], root / 'test_best_again.log')
     assert re.findall(r'Iter\(test\) \[\d+/\d+\].*?mIoU: ([\d.]+)', again) == tested

@@ -8,15 +8,20 @@ a config that keeps its best checkpoint (``CheckpointHook(save_best=...)``, the 
 is tested on it. Running the same command again skips finished seeds; ``--resume`` continues
 an interrupted training from its latest checkpoint. ``WORK_DIR/multi_seed.json`` (rewritten
 after every seed) holds each seed's metrics and the mean / sample standard deviation
-(``ddof=1``) over the finished seeds; the table is printed and written to
-``WORK_DIR/multi_seed.md``. Compare it with the paper's cell:
-``tools/analysis_tools/compare_paper.py WORK_DIR``. One process, one device per run (a
-multi-GPU run per seed: docs/reproduce.md).
+(``ddof=1``) over the finished seeds of this config in ``WORK_DIR`` (seeds run by an earlier
+command count too); the table is printed and written to ``WORK_DIR/multi_seed.md``. Compare
+it with the paper's cell: ``tools/analysis_tools/compare_paper.py WORK_DIR``. One process,
+one device per run.
 
-Example::
+Multi-GPU runs: train each seed with ``tools/dist_train.sh CONFIG N --work-dir
+WORK_DIR/seed_<S> --test-best`` and the seed options (docs/reproduce.md), then ``--collect``
+summarises the ``test_best.json`` those runs wrote, without running anything.
+
+Examples::
 
     python tools/analysis_tools/multi_seed.py CONFIG --seeds 0 1 2 3 4 [--work-dir DIR]
         [--resume] [--cfg-options k=v ...]
+    python tools/analysis_tools/multi_seed.py CONFIG --seeds 0 1 2 3 4 --work-dir DIR --collect
 """
 import argparse
 import copy
@@ -34,6 +39,8 @@ from sweep_results import TASK_METRICS, evaluation_task
 from mmsofteq.apis import StaleRunError
 
 SUMMARY_FILE = 'multi_seed.json'
+#: what ``tools/train.py --test-best`` writes into its work dir
+TEST_BEST_FILE = 'test_best.json'
 TABLE_FILE = 'multi_seed.md'
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -51,12 +58,18 @@ def parse_args(argv=None):
     parser.add_argument('--resume', action='store_true',
                         help='continue unfinished trainings from their latest checkpoint '
                         '(finished seeds are always skipped)')
+    parser.add_argument('--collect', action='store_true',
+                        help='run nothing: summarise WORK_DIR/seed_<S>/test_best.json written '
+                        'by tools/train.py --test-best (multi-GPU runs)')
     add_config_arguments(parser)
     args = parser.parse_args(argv)
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f'--seeds must be distinct, got {args.seeds}')
     if any(seed < 0 for seed in args.seeds):
         parser.error(f'--seeds must be >= 0, got {args.seeds}')
+    if args.collect and (args.resume or not args.work_dir):
+        parser.error('--collect reads the runs in --work-dir (required) and runs nothing '
+                     '(no --resume)')
     return args
 
 
@@ -125,15 +138,55 @@ def summary_table(summary: dict, metrics: Sequence[str]) -> str:
     return '\n'.join(lines)
 
 
+def earlier_seeds(cfg, work_dir: str) -> Dict[str, dict]:
+    """Finished runs of ``cfg`` in ``work_dir/seed_<S>`` (any seed; a run of another config
+    is left out): ``{str(seed): run}``."""
+    from mmsofteq.apis import RunRecord
+    from mmsofteq.apis.runs import config_fingerprint
+
+    runs = {}
+    for name in sorted(os.listdir(work_dir)) if osp.isdir(work_dir) else []:
+        if not name.startswith('seed_') or not name[len('seed_'):].isdigit():
+            continue
+        run_dir = osp.join(work_dir, name)
+        record = RunRecord.load(run_dir)
+        seed = int(name[len('seed_'):])
+        if record is None or record.stage != 'done' or record.seed != seed or \
+                record.fingerprint != config_fingerprint(with_seed(cfg, seed)[0]):
+            continue
+        runs[str(seed)] = dict(metrics=record.metrics, checkpoint=record.checkpoint,
+                               run_dir=run_dir)
+    return runs
+
+
+def write_summary(runs: Dict[str, dict], work_dir: str, *, task: str,
+                  config_path: str) -> dict:
+    """Write ``multi_seed.json`` (and return it) for ``runs``."""
+    seeds = sorted(int(seed) for seed in runs)
+    summary = dict(config=config_path, task=task, seeds=seeds, runs=runs,
+                   **summarise({int(s): r['metrics'] for s, r in runs.items()}))
+    write_json(summary, osp.join(work_dir, SUMMARY_FILE))
+    return summary
+
+
+def write_table(summary: dict, work_dir: str) -> str:
+    table = summary_table(summary, TASK_METRICS[summary['task']])
+    with open(osp.join(work_dir, TABLE_FILE), 'w', encoding='utf-8') as file:
+        file.write(f'{summary["config"]}\n\n{table}\n')
+    print(table)
+    return table
+
+
 def run_seeds(cfg, seeds: List[int], work_dir: str, *, resume: bool, config_path: str) -> dict:
-    """Run every seed (crash-safe) and return the summary written to ``multi_seed.json``."""
+    """Run every seed (crash-safe) and return the summary written to ``multi_seed.json``:
+    these seeds and the finished runs of the same config in ``work_dir`` (earlier commands)."""
     from mmengine.logging import print_log
 
     from mmsofteq.apis import run_softness
 
     task = evaluation_task(cfg)
     os.makedirs(work_dir, exist_ok=True)
-    runs: Dict[str, dict] = {}
+    runs = earlier_seeds(cfg, work_dir)
     summary: dict = {}
     for seed in seeds:
         seed_cfg, splits = with_seed(cfg, seed)
@@ -143,13 +196,32 @@ def run_seeds(cfg, seeds: List[int], work_dir: str, *, resume: bool, config_path
         record, _ = run_softness(seed_cfg, run_dir, float('nan'), seed=seed, resume=resume)
         runs[str(seed)] = dict(metrics=record.metrics, checkpoint=record.checkpoint,
                                run_dir=run_dir)
-        summary = dict(config=config_path, task=task, seeds=seeds, runs=runs,
-                       **summarise({int(s): r['metrics'] for s, r in runs.items()}))
-        write_json(summary, osp.join(work_dir, SUMMARY_FILE))
-    table = summary_table(summary, TASK_METRICS[task])
-    with open(osp.join(work_dir, TABLE_FILE), 'w', encoding='utf-8') as file:
-        file.write(f'{config_path}\n\n{table}\n')
-    print(table)
+        summary = write_summary(runs, work_dir, task=task, config_path=config_path)
+    write_table(summary, work_dir)
+    return summary
+
+
+def collect_seeds(cfg, seeds: List[int], work_dir: str, *, config_path: str) -> dict:
+    """The summary of ``work_dir/seed_<S>/test_best.json`` for every seed (written by
+    ``tools/train.py --test-best``); ``SystemExit`` naming the seeds that have none."""
+    task = evaluation_task(cfg)
+    runs, missing = {}, []
+    for seed in seeds:
+        run_dir = osp.join(work_dir, f'seed_{seed}')
+        path = osp.join(run_dir, TEST_BEST_FILE)
+        if not osp.isfile(path):
+            missing.append(seed)
+            continue
+        with open(path, encoding='utf-8') as file:
+            data = json.load(file)
+        runs[str(seed)] = dict(metrics=data['metrics'], checkpoint=data['checkpoint'],
+                               run_dir=run_dir)
+    if missing:
+        raise SystemExit(f'multi_seed.py --collect: no {TEST_BEST_FILE} for seed(s) {missing} '
+                         f'in {work_dir}/seed_<S> (train them with tools/train.py or '
+                         'dist_train.sh ... --test-best --work-dir WORK_DIR/seed_<S>)')
+    summary = write_summary(runs, work_dir, task=task, config_path=config_path)
+    write_table(summary, work_dir)
     return summary
 
 
@@ -161,7 +233,10 @@ def main(argv=None):
     name = osp.splitext(osp.basename(args.config))[0]
     work_dir = args.work_dir or osp.join('work_dirs', f'{name}_seeds')
     try:
-        run_seeds(cfg, args.seeds, work_dir, resume=args.resume, config_path=args.config)
+        if args.collect:
+            collect_seeds(cfg, args.seeds, work_dir, config_path=args.config)
+        else:
+            run_seeds(cfg, args.seeds, work_dir, resume=args.resume, config_path=args.config)
     except StaleRunError as error:
         raise SystemExit(f'multi_seed.py: {error}')
 

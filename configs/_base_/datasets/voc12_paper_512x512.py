@@ -11,7 +11,9 @@
 #   keep-ratio resize to 500 x 500 times the ratio), crop, flip, rotation U(-10°, 10°) with
 #   p=0.5, colour jitter (0.3, 0.3, 0.3, 0.1) with p=0.5 (mmpretrain's ColorJitter, as
 #   torchvision's); the batch is padded to the crop size by the data preprocessor;
-# * total batch 32 = 8 GPUs x 4 images, the last incomplete batch dropped (41 per epoch).
+# * total batch 32 = 8 GPUs x 4 images, epoch by epoch (mmengine's DefaultSampler, not
+#   mmseg's InfiniteSampler) with the last incomplete batch dropped: 41 iterations per epoch
+#   (on 8 GPUs: 165 images per rank, 41 batches of 4).
 _base_ = ['mmseg::_base_/datasets/pascal_voc12.py']
 
 crop_size = (512, 512)
@@ -42,6 +44,7 @@ voc_train = dict(
 
 train_dataloader = dict(
     batch_size=4, num_workers=4, drop_last=True,
+    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
     dataset=dict(_delete_=True, type='mmsofteq.SeededSplitDataset', fraction=0.9,
                  part='first', seed=0,
                  dataset=dict(**voc_train, pipeline=train_pipeline)))

@@ -14,7 +14,7 @@ _base_ = [
 # px ViT-B/16, whose own grid is 14 x 14).
 load_from = 'https://download.openmmlab.com/mmclassification/v0/vit/finetune/vit-base-p16_in21k-pre-3rdparty_ft-64xb64_in1k-384_20210928-98e8652b.pth'  # noqa: E501
 model = dict(
-    backbone=dict(img_size=224, drop_path_rate=0.1),
+    backbone=dict(img_size=224, drop_rate=0.0, drop_path_rate=0.1),  # timm: no dropout
     head=dict(loss=dict(_delete_=True, type='LabelSmoothLoss', label_smooth_val=0.1,
                         mode='original')),
     train_cfg=dict(augments=[dict(type='Mixup', alpha=0.8), dict(type='CutMix', alpha=1.0)]))

@@ -11,7 +11,9 @@ _base_ = [
     '../../_base_/default_runtime_seg.py',
     '../../_base_/evaluation/rotated_paper_seg.py',
 ]
+# ImageNet mean / std (REFERENCE §4); no drop path (the recipe has none); one 512 px window
 model = dict(data_preprocessor=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),
+             backbone=dict(drop_path_rate=0.0),
              test_cfg=dict(_delete_=True, mode='whole'))
 # backbone lr 1e-5, head 1e-3 (x100), weight decay 0.01 on every parameter; cosine to 1e-6
 optim_wrapper = dict(

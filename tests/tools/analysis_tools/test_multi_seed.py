@@ -40,10 +40,20 @@ def test_summarise_is_the_mean_and_sample_std_of_the_seeds():
 
 
 def _tiny_cfg(roots, work_dir):
-    def keep_best(cfg):  # the config's own CheckpointHook (shrink_config drops it)
+    def keep_best(cfg):
+        # the config's own CheckpointHook (shrink_config drops it), with rule 'less': on the
+        # tiny data the accuracy ties (0 %) at both epochs and the strict 'less' keeps epoch 1,
+        # so the best checkpoint is not the last one
         cfg.default_hooks.checkpoint = Config.fromfile(CONFIG).default_hooks.checkpoint
+        cfg.default_hooks.checkpoint.rule = 'less'
         cfg.train_cfg.max_epochs = 2
     return shrink_config(CONFIG, roots, work_dir, edit=keep_best)
+
+
+def _test_checkpoint(cfg, checkpoint, work_dir):
+    """The rotated test metrics of ``checkpoint`` in a fresh Runner."""
+    from mmsofteq.apis.runs import _build_runner, _test_cfg
+    return _build_runner(_test_cfg(cfg, checkpoint), work_dir, osp.basename(work_dir)).test()
 
 
 @pytest.mark.slow
@@ -53,8 +63,11 @@ def test_runs_every_seed_once_and_tests_its_best_checkpoint(dataset_roots, tmp_p
     tool = load_tool('analysis_tools/multi_seed.py')
     work_dir = str(tmp_path / 'seeds')
     cfg = _tiny_cfg(dataset_roots, work_dir)
-    summary = tool.run_seeds(cfg, [0, 1], work_dir, resume=False, config_path=CONFIG)
-    assert summary['n'] == 2 and summary['config'] == CONFIG
+    first = tool.run_seeds(cfg, [0], work_dir, resume=False, config_path=CONFIG)
+    assert first['n'] == 1
+    # a later command with another seed: the summary covers both
+    summary = tool.run_seeds(cfg, [1], work_dir, resume=False, config_path=CONFIG)
+    assert summary['n'] == 2 and summary['seeds'] == [0, 1] and summary['config'] == CONFIG
     with open(osp.join(work_dir, SUMMARY_FILE), encoding='utf-8') as handle:
         assert json.load(handle) == summary
     for key in ('accuracy/top1', 'rotated_accuracy/top1', 'cAcc', 'iErr'):
@@ -64,11 +77,19 @@ def test_runs_every_seed_once_and_tests_its_best_checkpoint(dataset_roots, tmp_p
         assert summary['std'][key] == pytest.approx(statistics.stdev(values))
     for seed in ('0', '1'):
         run = summary['runs'][seed]
-        assert osp.basename(run['checkpoint']).startswith('best_accuracy_top1_epoch_')
         with open(osp.join(run['run_dir'], 'softness_sweep.json'), encoding='utf-8') as handle:
             record = json.load(handle)
         assert record['seed'] == int(seed) and record['stage'] == 'done'
         assert record['projection']['projected_tensors'] > 0
+    # seed 0 was tested on its best checkpoint (epoch 1), not on the last weights (epoch 2)
+    run = summary['runs']['0']
+    assert osp.basename(run['checkpoint']) == 'best_accuracy_top1_epoch_1.pth'
+    seed_cfg = with_seed(cfg, 0)[0]
+    best = _test_checkpoint(seed_cfg, run['checkpoint'], str(tmp_path / 'best'))
+    last = _test_checkpoint(seed_cfg, osp.join(run['run_dir'], 'epoch_2.pth'),
+                            str(tmp_path / 'last'))
+    assert run['metrics']['iErr'] == pytest.approx(best['iErr'], rel=1e-6)
+    assert run['metrics']['iErr'] != pytest.approx(last['iErr'], rel=1e-3)
     printed = capsys.readouterr().out
     assert '| accuracy/top1 |' in printed and 'seed 1' in printed
 
@@ -84,6 +105,7 @@ def test_runs_every_seed_once_and_tests_its_best_checkpoint(dataset_roots, tmp_p
     # another config in the same work dir is refused, not mixed in
     changed = _tiny_cfg(dataset_roots, work_dir)
     changed.optim_wrapper.optimizer.lr = 1e-3
+    assert tool.earlier_seeds(changed, work_dir) == {}
     from mmsofteq.apis import StaleRunError
     with pytest.raises(StaleRunError, match='another config'):
         tool.run_seeds(changed, [0], work_dir, resume=False, config_path=CONFIG)
@@ -97,6 +119,28 @@ def test_runs_every_seed_once_and_tests_its_best_checkpoint(dataset_roots, tmp_p
     assert '97.79' in rows[0] and '(n=2)' in rows[0]
     mean_acc = summary['mean']['accuracy/top1']
     assert f'{mean_acc - 97.79:+.2f}' in rows[0]
+
+
+def test_collect_summarises_the_test_best_files_of_multi_gpu_runs(tmp_path, capsys):
+    tool = load_tool('analysis_tools/multi_seed.py')
+    train = load_tool('train.py')
+    assert tool.TEST_BEST_FILE == train.TEST_BEST_FILE  # the writer's file name
+    work_dir = tmp_path / 'seeds'
+    for seed, acc in ((0, 90.0), (1, 92.0)):
+        run_dir = work_dir / f'seed_{seed}'
+        run_dir.mkdir(parents=True)
+        train.write_test_best(str(run_dir), f'best_{seed}.pth',
+                              {'accuracy/top1': acc, 'rotated_accuracy/top1': acc - 10,
+                               'cAcc': acc - 5, 'iErr': 7.0})
+    tool.main([CONFIG, '--seeds', '0', '1', '--work-dir', str(work_dir), '--collect'])
+    with open(work_dir / SUMMARY_FILE, encoding='utf-8') as handle:
+        summary = json.load(handle)
+    assert summary['n'] == 2 and summary['mean']['accuracy/top1'] == 91.0
+    assert summary['std']['accuracy/top1'] == pytest.approx(math.sqrt(2.0))
+    assert summary['runs']['1']['checkpoint'] == 'best_1.pth'
+    assert '91.00 ± 1.41' in capsys.readouterr().out
+    with pytest.raises(SystemExit, match=r'no test_best.json for seed\(s\) \[2\]'):
+        tool.main([CONFIG, '--seeds', '0', '2', '--work-dir', str(work_dir), '--collect'])
 
 
 def test_compare_paper_lists_every_cell(capsys):
@@ -124,7 +168,8 @@ def test_compare_paper_converts_imagenet_ierr_to_nats(tmp_path, capsys):
 def test_bad_arguments_are_refused(tmp_path, capsys):
     tool = load_tool('analysis_tools/multi_seed.py')
     for argv, message in (([CONFIG, '--seeds', '1', '1'], 'distinct'),
-                          ([CONFIG, '--seeds', '-1'], '>= 0')):
+                          ([CONFIG, '--seeds', '-1'], '>= 0'),
+                          ([CONFIG, '--collect'], '--collect reads the runs in --work-dir')):
         with pytest.raises(SystemExit):
             tool.main(argv)
         assert message in capsys.readouterr().err
