@@ -12,10 +12,7 @@ write its metrics to ``WORK_DIR/test_best.json`` (``tools/analysis_tools/multi_s
 --collect`` reads them).
 """
 import argparse
-import json
 import logging
-import os
-import os.path as osp
 
 from mmengine.dist import barrier, is_main_process
 from mmengine.logging import print_log
@@ -23,8 +20,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
-from mmsofteq.apis import (add_config_arguments, add_launcher_arguments, export_local_rank,
-                           runner_config, save_best_keys)
+from mmsofteq.apis import (TEST_BEST_FILE, add_config_arguments, add_launcher_arguments,
+                           export_local_rank, runner_config, save_best_keys, write_test_best)
 from mmsofteq.utils import cuda_is_usable, prepare_runtime, shutdown_distributed
 
 
@@ -39,7 +36,8 @@ def parse_args(argv=None):
                         help='enable automatic-mixed-precision training (needs a CUDA device)')
     parser.add_argument('--test-best', action='store_true',
                         help="after training, test the best checkpoint the config's "
-                        'CheckpointHook(save_best=...) kept (the configs/paper/ protocol)')
+                        'CheckpointHook(save_best=...) kept (the configs/paper/ protocol) and '
+                        f'write its metrics to WORK_DIR/{TEST_BEST_FILE}')
     add_config_arguments(parser)
     add_launcher_arguments(parser)
     args = parser.parse_args(argv)
@@ -90,30 +88,9 @@ def test_best_checkpoint(runner, keys) -> dict:
     runner.load_checkpoint(path)
     metrics = runner.test()
     if is_main_process():
-        write_test_best(runner.work_dir, path, metrics)
+        written = write_test_best(runner.work_dir, path, metrics)
+        print_log(f'--test-best: metrics written to {written}', logger='current')
     return metrics
-
-
-TEST_BEST_FILE = 'test_best.json'
-
-
-def write_test_best(work_dir: str, checkpoint: str, metrics: dict) -> str:
-    """``WORK_DIR/test_best.json``: ``{"checkpoint": path, "metrics": {key: value}}``,
-    written atomically."""
-    path = osp.join(work_dir, TEST_BEST_FILE)
-    def plain(value):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            return str(value)
-    data = dict(checkpoint=checkpoint,
-                metrics={key: plain(value) for key, value in metrics.items()})
-    tmp = f'{path}.tmp.{os.getpid()}'
-    with open(tmp, 'w', encoding='utf-8') as file:
-        json.dump(data, file, indent=2, sort_keys=True)
-    os.replace(tmp, path)
-    print_log(f'--test-best: metrics written to {path}', logger='current')
-    return path
 
 
 def main(argv=None):

@@ -13,8 +13,9 @@ from .cli import (add_config_arguments, add_launcher_arguments, export_local_ran
 from .config import (HOW_TO_ADD_SOFTEQ, SOFTEQ_PLACES, SoftEqPlace, build_model_from_config,
                      find_softeq, is_rotated_loop_config, is_softeq_hook_cfg, is_softeq_model_cfg,
                      plain_config, plain_model_config, quiet_logging, softeq_of_config, with_softeq)
-from .runs import (RunRecord, StaleRunError, best_checkpoint, check_run_dir, latest_checkpoint,
-                   run_softness, save_best_keys)
+from .runs import (TEST_BEST_FILE, RunRecord, StaleRunError, best_checkpoint, check_run_dir,
+                   latest_checkpoint, run_softness, save_best_keys, write_json,
+                   write_test_best)
 
 __all__ = [
     'apply_angle_override', 'add_config_arguments', 'add_launcher_arguments',
@@ -23,5 +24,5 @@ __all__ = [
     'find_softeq', 'is_rotated_loop_config', 'is_softeq_hook_cfg', 'is_softeq_model_cfg',
     'plain_config', 'plain_model_config', 'quiet_logging', 'softeq_of_config', 'with_softeq',
     'RunRecord', 'StaleRunError', 'best_checkpoint', 'check_run_dir', 'latest_checkpoint',
-    'run_softness', 'save_best_keys'
+    'run_softness', 'save_best_keys', 'TEST_BEST_FILE', 'write_json', 'write_test_best'
 ]

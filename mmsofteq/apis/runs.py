@@ -39,6 +39,8 @@ from mmengine.logging import print_log
 from ..nn import softeq_report
 
 RECORD_FILE = 'softness_sweep.json'
+#: the test metrics of the best checkpoint, written by ``tools/train.py --test-best``
+TEST_BEST_FILE = 'test_best.json'
 #: ``'train'``: train, then test the trained model. ``'test'``: test the starting weights.
 MODES = ('train', 'test')
 #: Config keys that say where and how a run happens, not what it computes.
@@ -76,13 +78,25 @@ class RunRecord:
     def save(self, run_dir: str) -> None:
         """Write the record atomically (a crash never leaves half a file)."""
         os.makedirs(run_dir, exist_ok=True)
-        path = osp.join(run_dir, RECORD_FILE)
-        tmp = f'{path}.tmp.{os.getpid()}'
-        with open(tmp, 'w', encoding='utf-8') as file:
-            json.dump(dataclasses.asdict(self), file, indent=2, sort_keys=True)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
+        write_json(dataclasses.asdict(self), osp.join(run_dir, RECORD_FILE))
+
+
+def write_json(data: Any, path: str) -> None:
+    """Write ``data`` as JSON to ``path`` atomically (a crash never leaves half a file)."""
+    tmp = f'{path}.tmp.{os.getpid()}'
+    with open(tmp, 'w', encoding='utf-8') as file:
+        json.dump(data, file, indent=2, sort_keys=True)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(tmp, path)
+
+
+def write_test_best(work_dir: str, checkpoint: str, metrics: dict) -> str:
+    """``WORK_DIR/test_best.json``: ``{"checkpoint": path, "metrics": {key: value}}``;
+    returns its path."""
+    path = osp.join(work_dir, TEST_BEST_FILE)
+    write_json(dict(checkpoint=checkpoint, metrics=_plain_metrics(metrics)), path)
+    return path
 
 
 def _stable(value: Any) -> Any:
@@ -232,7 +246,8 @@ def best_checkpoint(cfg: Config, run_dir: str) -> Optional[str]:
     keys = save_best_keys(cfg)
     if not keys:
         return None
-    prefix = 'best_' + keys[0].replace('/', '_') + '_'
+    # 'auto': mmengine names the file after the first metric of the evaluator
+    prefix = 'best_' if keys[0] == 'auto' else 'best_' + keys[0].replace('/', '_') + '_'
     found = [osp.join(run_dir, name) for name in os.listdir(run_dir)
              if name.startswith(prefix) and name.endswith('.pth')] if osp.isdir(run_dir) else []
     return max(found, key=osp.getmtime) if found else None

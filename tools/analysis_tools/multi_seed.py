@@ -36,11 +36,9 @@ import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is no
 # Siblings in tools/analysis_tools/ (the script's folder is on sys.path when it runs).
 from sweep_results import TASK_METRICS, evaluation_task
 
-from mmsofteq.apis import StaleRunError
+from mmsofteq.apis import TEST_BEST_FILE, StaleRunError, write_json
 
 SUMMARY_FILE = 'multi_seed.json'
-#: what ``tools/train.py --test-best`` writes into its work dir
-TEST_BEST_FILE = 'test_best.json'
 TABLE_FILE = 'multi_seed.md'
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -110,16 +108,6 @@ def summarise(per_seed: Dict[int, dict]) -> dict:
         mean[key] = statistics.fmean(values)
         std[key] = statistics.stdev(values) if len(values) > 1 else 0.0
     return dict(n=len(per_seed), mean=mean, std=std)
-
-
-def write_json(data: dict, path: str) -> None:
-    """Write ``data`` atomically (a crash never leaves half a file)."""
-    tmp = f'{path}.tmp.{os.getpid()}'
-    with open(tmp, 'w', encoding='utf-8') as file:
-        json.dump(data, file, indent=2, sort_keys=True)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(tmp, path)
 
 
 def summary_table(summary: dict, metrics: Sequence[str]) -> str:

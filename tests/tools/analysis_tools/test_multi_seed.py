@@ -182,3 +182,31 @@ def test_bad_arguments_are_refused(tmp_path, capsys):
         compare.main([str(other)])
     with pytest.raises(SystemExit):
         compare.main([])
+
+
+def test_best_checkpoint_follows_mmengines_file_names(tmp_path):
+    """The file ``CheckpointHook(save_best=...)`` writes: ``best_<key with / as _>_*.pth``
+    (``'auto'``: the evaluator's first metric, so any ``best_*``); the newest if several;
+    ``None`` without ``save_best``."""
+    import time
+
+    from mmsofteq.apis import best_checkpoint, save_best_keys
+
+    def cfg(save_best):
+        hook = dict(type='CheckpointHook', interval=1)
+        if save_best is not None:
+            hook['save_best'] = save_best
+        return Config(dict(default_hooks=dict(checkpoint=hook)))
+
+    (tmp_path / 'epoch_2.pth').write_bytes(b'')
+    assert save_best_keys(cfg(None)) == [] and best_checkpoint(cfg(None), str(tmp_path)) is None
+    assert best_checkpoint(cfg('accuracy/top1'), str(tmp_path)) is None  # not saved yet
+    older = tmp_path / 'best_accuracy_top1_epoch_1.pth'
+    older.write_bytes(b'')
+    time.sleep(0.01)
+    newer = tmp_path / 'best_accuracy_top1_epoch_2.pth'
+    newer.write_bytes(b'')
+    assert best_checkpoint(cfg('accuracy/top1'), str(tmp_path)) == str(newer)
+    assert best_checkpoint(cfg(['accuracy/top1', 'cAcc']), str(tmp_path)) == str(newer)
+    assert best_checkpoint(cfg('auto'), str(tmp_path)) == str(newer)
+    assert best_checkpoint(cfg('mIoU'), str(tmp_path)) is None
