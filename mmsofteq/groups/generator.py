@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 
-GeneratorKind = Literal['lie', 'difference']
+GeneratorKind = Literal['lie', 'difference', 'asymmetry']
 
 
 @dataclass(frozen=True, eq=False)
@@ -22,7 +22,10 @@ class Generator:
               discrete group element ``g`` (a quarter turn, a reflection, ...); ``step`` is 1
               except for the paper's normalised differences (``step`` = the rotation angle,
               or π for a reflection).
-        kind: ``'lie'`` or ``'difference'``.
+            * ``kind='asymmetry'``: the symmetric square root ``Q_μ^{1/2}`` of the expected
+              asymmetry form of a rotation measure (``groups.asymmetry``):
+              ``‖D w‖² = E_{T∼μ} ‖V_T (T − I) w‖²``.
+        kind: ``'lie'``, ``'difference'`` or ``'asymmetry'``.
         label: human-readable name, e.g. ``'rot90'``, ``'so2'``, ``'flip_x'``.
         step: the normalisation of a difference generator: ``ρ(g) − I = step · matrix``.
     """
@@ -36,8 +39,9 @@ class Generator:
         matrix = np.array(self.matrix, dtype=np.float64, copy=True)
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
             raise ValueError(f'generator matrix must be square, got shape {matrix.shape}')
-        if self.kind not in ('lie', 'difference'):
-            raise ValueError(f"kind must be 'lie' or 'difference', got {self.kind!r}")
+        if self.kind not in ('lie', 'difference', 'asymmetry'):
+            raise ValueError("kind must be 'lie', 'difference' or 'asymmetry', got "
+                             f'{self.kind!r}')
         if not float(self.step) > 0:
             raise ValueError(f'step must be > 0, got {self.step!r}')
         matrix.setflags(write=False)

@@ -23,6 +23,12 @@ Discretisation (documented in ``docs/math.md``):
   under a rotation by the angle (bilinear ``grid_sample``, ``align_corners=False``, zeros
   outside the padded image) and cropped back to ``k x k``. Exact for quarter turns (a
   permutation), not orthogonal and not normal otherwise.
+* **The evaluation's resampling** (``resampled_rotation_operator``): the rotation the rotated
+  evaluation applies to images (``mmsofteq.utils.rotate_field``: bilinear ``grid_sample`` at
+  pixel centres, ``align_corners=False``, zeros outside), written as a matrix, with the mask of
+  the output pixels whose sample point lies inside the hull of pixel centres (no fill value
+  enters there). Quarter turns return the exact permutation. It defines the rotational
+  asymmetry that ``generator='resampled'`` orders directions by (``groups.asymmetry``).
 """
 from __future__ import annotations
 
@@ -149,6 +155,62 @@ def bilinear_rotation_operator(grid_shape: int | tuple[int, int], angle: float) 
     """``(N, N)`` float64 operator of the paper's bilinear rotation by ``angle`` radians
     (module docstring): ``(R f).reshape(k, k)`` is ``f`` rotated counter-clockwise."""
     return _bilinear_rotation_operator(square_grid_size(grid_shape), float(angle))
+
+
+@lru_cache(maxsize=512)
+def resampled_rotation_sparse(k: int, angle: float):
+    """``(R, valid)`` of :func:`resampled_rotation_operator` with ``R`` a read-only
+    ``scipy.sparse.csr_matrix`` (at most 4 non-zeros per row; cached per ``(k, angle)``)."""
+    from scipy.sparse import csr_matrix
+
+    size = k * k
+    turns = angle / (np.pi / 2)
+    if abs(turns - round(turns)) < 1e-12:
+        operator = csr_matrix(quarter_turn_operator(k, int(round(turns)) % 4))
+        valid = np.ones(size, dtype=bool)
+    else:
+        centre = (k - 1) / 2.0
+        rows, cols = np.meshgrid(np.arange(k), np.arange(k), indexing='ij')
+        x, y = (cols - centre).ravel(), (rows - centre).ravel()      # x right, y down
+        cos, sin = math.cos(angle), math.sin(angle)
+        # Output pixel q reads the input at M q, M = [[cos, -sin], [sin, cos]] (y down): the
+        # content turns counter-clockwise on screen, as rotate_field and np.rot90.
+        sample_col = cos * x - sin * y + centre
+        sample_row = sin * x + cos * y + centre
+        slack = 1e-9
+        valid = ((sample_col >= -slack) & (sample_col <= k - 1 + slack)
+                 & (sample_row >= -slack) & (sample_row <= k - 1 + slack))
+        col0 = np.floor(sample_col + slack).astype(np.int64)
+        row0 = np.floor(sample_row + slack).astype(np.int64)
+        frac_col, frac_row = sample_col - col0, sample_row - row0
+        output = np.arange(size)
+        entries = []
+        for d_row, d_col in ((0, 0), (0, 1), (1, 0), (1, 1)):
+            row, col = row0 + d_row, col0 + d_col
+            weight = ((frac_row if d_row else 1 - frac_row)
+                      * (frac_col if d_col else 1 - frac_col))
+            inside = (row >= 0) & (row < k) & (col >= 0) & (col < k) & (weight != 0)
+            entries.append((weight[inside], output[inside], row[inside] * k + col[inside]))
+        weights, outputs, inputs = (np.concatenate(parts) for parts in zip(*entries))
+        operator = csr_matrix((weights, (outputs, inputs)), shape=(size, size))
+    valid.setflags(write=False)
+    return operator, valid
+
+
+def resampled_rotation_operator(grid_shape: int | tuple[int, int],
+                                angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """The evaluation's rotation of a ``k x k`` field by ``angle`` radians (counter-clockwise).
+
+    Returns:
+        ``(R, valid)``: ``R`` ``(N, N)`` float64 with ``(R f).reshape(k, k)`` equal to
+        ``mmsofteq.utils.rotate_field(f, degrees(angle))`` (bilinear at pixel centres, zeros
+        outside the grid); ``valid`` ``(N,)`` bool, the output pixels whose sample point lies
+        inside the hull of pixel centres ``[0, k-1]²`` (all four bilinear neighbours exist,
+        so no zero is read: a constant field stays constant there). Quarter turns give the
+        exact ``np.rot90`` permutation and ``valid`` everywhere.
+    """
+    operator, valid = resampled_rotation_sparse(square_grid_size(grid_shape), float(angle))
+    return operator.toarray(), valid
 
 
 @lru_cache(maxsize=64)

@@ -23,7 +23,10 @@ with 4 | n), ``flip_x`` and ``rot180∘flip_x`` with the half turn (``Dn`` with 
 invariant projectors of ``O2``/``Dn`` then commute exactly with the grid's exact group
 elements; the equivariant route keeps the plain list (its commuting classes rely on it).
 
-**Discretisations.** ``discretisation='spectral'`` (default) is the above. ``'bilinear'`` is
+**Discretisations.** ``discretisation='resampled'`` (the projectors' default) realises a group
+on a grid as one ``kind='asymmetry'`` generator: the square root of the expected asymmetry
+form under the evaluation's bilinear rotations (``groups.asymmetry``); on vector spaces, where
+rotations are exact, it is ``'spectral'``. ``discretisation='spectral'`` is the above. ``'bilinear'`` is
 the paper's construction (REFERENCE §1) for ``Cn``/``Dn`` on grids: ``(R_n − I)/(2π/n)`` with
 the bilinear rotation operator ``R_n`` (``grid.bilinear_rotation_operator``) and, for ``Dn``,
 ``(F − I)/π``; no companions. It is not normal for ``n ≠ 4``.
@@ -56,7 +59,7 @@ GROUP_NAMES_HELP = "'SO2', 'O2', 'SO3', 'C<n>' or 'D<n>' (n >= 1, e.g. 'C4', 'C8
 #: The groups that act on images (everything but SO3), as error messages list them.
 PLANAR_GROUP_NAMES_HELP = "'SO2', 'O2', 'C<n>' or 'D<n>' (n >= 1, e.g. 'C4', 'C8', 'D4')"
 #: How rotations of a grid are discretised (``generator=`` of the projectors and ``softeq``).
-DISCRETISATIONS = ('spectral', 'bilinear')
+DISCRETISATIONS = ('resampled', 'spectral', 'bilinear')
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,10 @@ class Group:
         if discretisation not in DISCRETISATIONS:
             raise ValueError(f'generator must be one of {DISCRETISATIONS}, got '
                              f'{discretisation!r}')
+        if discretisation == 'resampled':
+            raise ValueError("generator='resampled' is one asymmetry form, not a list of "
+                             'abstract generators: use Group.generators(grid_space, '
+                             "discretisation='resampled')")
         if discretisation == 'bilinear':
             return self._bilinear_specs()
         specs: list[GeneratorSpec] = []
@@ -141,18 +148,25 @@ class Group:
 
     def generators(self, space: 'Space', on_grid: bool | None = None,
                    all_reflections: bool = False,
-                   discretisation: str = 'spectral') -> tuple[Generator, ...]:
+                   discretisation: str = 'spectral',
+                   angle_range: tuple = (-30.0, 30.0)) -> tuple[Generator, ...]:
         """The group's generators realised on ``space``.
 
         Lists are aligned across spaces given the same ``on_grid`` (default: whether ``space``
         is a ``GridSpace``); an equivariant map passes ``on_grid`` = "either side is a grid".
-        ``all_reflections`` and ``discretisation``: see :meth:`generator_specs`.
+        ``all_reflections`` and ``discretisation``: see :meth:`generator_specs`;
+        ``angle_range``: the continuous groups' rotations of ``'resampled'`` (degrees).
 
         Raises:
             ValueError: ``discretisation='bilinear'`` on a space that is not a grid.
         """
         if on_grid is None:
             on_grid = isinstance(space, GridSpace)
+        if discretisation == 'resampled':
+            if isinstance(space, GridSpace) and not self.three_dimensional:
+                from .asymmetry import asymmetry_generator  # asymmetry builds on Group
+                return (asymmetry_generator(self, space.size, tuple(map(float, angle_range))),)
+            discretisation = 'spectral'  # vectors rotate exactly
         if discretisation == 'bilinear' and not isinstance(space, GridSpace):
             raise ValueError("generator='bilinear' resamples images: it acts on grids only, "
                              f'not on {type(space).__name__}')

@@ -9,7 +9,11 @@ Every key of the user-facing dict, its default and its allowed values::
         cutoff='hard',        # 'hard' | 'smooth' (then decay > 0 is required) | 'smooth_paper'
         decay=None,           # smooth cutoff only: m_i = exp(-(σ_i - τ) / decay) above τ
         rounding='frequency', # 'frequency' | 'cluster' | 'index' (the paper's rule)
-        generator='spectral', # 'spectral' | 'bilinear' (the paper's discretisation, C<n>/D<n>)
+        generator='resampled',  # 'resampled' (directions ordered by their asymmetry under the
+                              # evaluation's rotations) | 'bilinear' (the paper's, C<n>/D<n>)
+                              # | 'spectral' (C4/D4/C2/D2 only: exact there, not elsewhere)
+        angle_range=(-30, 30),  # SO2/O2 with 'resampled': the rotations (degrees) whose
+                              # asymmetry orders the directions (the rotated evaluation's)
         method='auto',        # 'auto' | 'svd' | 'schur'
         include=[],           # regexes (re.search) on full parameter names: extra Conv2d
                               # (or deformable-conv) weights to project (kind 'conv')
@@ -29,13 +33,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Union
 
-from ..groups import PLANAR_GROUP_NAMES_HELP, parse_group
+from ..groups import (DEFAULT_ANGLE_RANGE, PLANAR_GROUP_NAMES_HELP, evaluation_measure,
+                      parse_group)
 from ..projection import CUTOFF_KINDS, GENERATORS, METHODS, ROUNDINGS, Cutoff
 from .rules import AUTO, KINDS, ParsedRules, parse_rules
 
 #: Keys of ``softeq``; anything else is a typo and raises.
-CONFIG_KEYS = ('group', 'softness', 'cutoff', 'decay', 'rounding', 'generator', 'method',
-               'include', 'exclude', 'min_kernel_size', 'rules')
+CONFIG_KEYS = ('group', 'softness', 'cutoff', 'decay', 'rounding', 'generator', 'angle_range',
+               'method', 'include', 'exclude', 'min_kernel_size', 'rules')
 #: Key of a per-kind softness dict that applies to every kind not named explicitly.
 DEFAULT_KIND = 'default'
 
@@ -63,6 +68,24 @@ def _check_softness(value: Any, where: str, cutoff: str, decay: Optional[float],
         return Cutoff(softness=value, kind=cutoff, decay=decay, rounding=rounding).softness
     except ValueError as error:
         raise ValueError(f'{where}: {error}') from None
+
+
+def _angle_range(value: Any, group, generator: str) -> tuple[float, float]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) \
+            or len(value) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, float))
+                                      for v in value):
+        raise ValueError(f'softeq.angle_range must be (low, high) in degrees, got {value!r}')
+    try:
+        evaluation_measure(group, value)
+    except ValueError as error:
+        raise ValueError(f'softeq.angle_range: {error}') from None
+    low, high = (float(v) for v in value)
+    if (low, high) != DEFAULT_ANGLE_RANGE and (generator != 'resampled' or
+                                               group.order is not None):
+        raise ValueError(f"softeq.angle_range sets the rotations of generator='resampled' for "
+                         f'SO2/O2; it has no effect with group {group.name} and generator '
+                         f'{generator!r}')
+    return low, high
 
 
 def _choice(softeq: Mapping[str, Any], key: str, default: str, allowed: tuple) -> str:
@@ -94,7 +117,8 @@ class SoftEqConfig:
     decay: Optional[float] = None
     method: str = 'auto'
     rounding: str = 'frequency'
-    generator: str = 'spectral'
+    generator: str = 'resampled'
+    angle_range: tuple[float, float] = DEFAULT_ANGLE_RANGE
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     min_kernel_size: int = 2
@@ -133,7 +157,14 @@ class SoftEqConfig:
         decay = softeq.get('decay', None)
         method = _choice(softeq, 'method', 'auto', METHODS)
         rounding = _choice(softeq, 'rounding', 'frequency', ROUNDINGS)
-        generator = _choice(softeq, 'generator', 'spectral', GENERATORS)
+        generator = _choice(softeq, 'generator', 'resampled', GENERATORS)
+        if generator == 'spectral' and group.order not in (1, 2, 4):
+            raise ValueError(f"softeq.generator='spectral' does not lower the measured rotational "
+                             f'asymmetry of {group.name} kernels as softness decreases '
+                             "(docs/math.md, 'Which directions softness drops'); use "
+                             "generator='resampled' (the default) or the paper's 'bilinear'")
+        angle_range = _angle_range(softeq.get('angle_range', DEFAULT_ANGLE_RANGE), group,
+                                   generator)
         if cutoff == 'smooth' and (decay is None or isinstance(decay, bool) or
                                    not isinstance(decay, (int, float)) or
                                    not 0 < float(decay) < math.inf):
@@ -176,7 +207,7 @@ class SoftEqConfig:
 
         return cls(group=group.name, softness=softness, cutoff=cutoff,
                    decay=None if decay is None else float(decay), method=method,
-                   rounding=rounding, generator=generator,
+                   rounding=rounding, generator=generator, angle_range=angle_range,
                    include=_regexes(softeq.get('include'), 'include'),
                    exclude=_regexes(softeq.get('exclude'), 'exclude'),
                    min_kernel_size=min_kernel_size,
@@ -214,7 +245,8 @@ class SoftEqConfig:
                     softness=softness[DEFAULT_KIND] if list(softness) == [DEFAULT_KIND]
                     else softness,
                     cutoff=self.cutoff, decay=self.decay, rounding=self.rounding,
-                    generator=self.generator, method=self.method,
+                    generator=self.generator, angle_range=list(self.angle_range),
+                    method=self.method,
                     include=list(self.include), exclude=list(self.exclude),
                     min_kernel_size=self.min_kernel_size,
                     rules=AUTO if self.auto_rules else

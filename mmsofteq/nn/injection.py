@@ -40,6 +40,7 @@ from ..projection import invariant_projector
 from .config import SoftEqConfig
 from .reparam import (GridProjection, KernelProjection, OffsetGridProjection, project_parameter,
                       swap_class)
+from .asymmetry import measure_asymmetry
 from .report import ProjectedTensor, ProjectionReport, UntouchedTensor
 from .rules import AUTO, GRID_TARGETS, Rule, class_keys, known_backbones, rules_for, type_keys
 from .structure import (OFFSET_CONV_REASON, REL_POS_TABLE, auto_rules, is_kernel_module,
@@ -419,7 +420,8 @@ def inject_soft_equivariance(model: nn.Module, softeq: SoftEqLike, *,
 
     report = ProjectionReport(group=config.group, model_type=type_keys(type(model))[0],
                               backbones=[(b.path, b.key) for b in backbones],
-                              notes=[note for b in backbones for note in b.notes])
+                              notes=[note for b in backbones for note in b.notes],
+                              angle_range=config.angle_range, generator=config.generator)
     plan = []
     for candidate in candidates:
         _decide(candidate, config)
@@ -434,7 +436,7 @@ def inject_soft_equivariance(model: nn.Module, softeq: SoftEqLike, *,
             projector = invariant_projector(
                 config.group, size, softness=softness, cutoff=config.cutoff,
                 decay=config.decay, method=config.method, rounding=config.rounding,
-                generator=config.generator,
+                generator=config.generator, angle_range=config.angle_range,
                 side='kernel' if candidate.target == 'kernel' else 'data')
         entry = ProjectedTensor(candidate.name, candidate.shape, candidate.kind,
                                 candidate.target, size, softness,
@@ -462,6 +464,7 @@ def inject_soft_equivariance(model: nn.Module, softeq: SoftEqLike, *,
 
     model.__dict__['_softeq_config'] = config
     model.__dict__['_softeq_report'] = report
+    measure_asymmetry(model, report)
     if log:
         report.log()
     return report

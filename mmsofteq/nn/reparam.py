@@ -69,6 +69,10 @@ class KernelProjection:
     def __call__(self, theta: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:
         return torch.matmul(theta.flatten(2), projector).reshape(theta.shape)
 
+    def fields(self, theta: torch.Tensor) -> torch.Tensor:
+        """The ``(O·I, k²)`` slices ``P`` acts on."""
+        return theta.flatten(2).reshape(-1, theta.shape[-2] * theta.shape[-1])
+
     def describe(self) -> str:
         return 'kernel'
 
@@ -86,6 +90,10 @@ class GridProjection:
         if self.prefix_tokens == 0:
             return grid
         return torch.cat((theta[:, :self.prefix_tokens], grid), dim=1)
+
+    def fields(self, theta: torch.Tensor) -> torch.Tensor:
+        """The ``(C, h·w)`` grid channels ``P`` acts on."""
+        return theta[0, self.prefix_tokens:].T
 
     def describe(self) -> str:
         return f'grid(prefix={self.prefix_tokens})'
@@ -114,6 +122,10 @@ class OffsetGridProjection:
             return torch.matmul(projector, theta)
         rows = theta.shape[0] - self.extra_rows
         return torch.cat((torch.matmul(projector, theta[:rows]), theta[rows:]), dim=0)
+
+    def fields(self, theta: torch.Tensor) -> torch.Tensor:
+        """The ``(heads, n)`` offset-grid columns ``P`` acts on."""
+        return theta[:theta.shape[0] - self.extra_rows].T
 
     def describe(self) -> str:
         return f'offset_grid(extra_rows={self.extra_rows})'

@@ -12,11 +12,26 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ..groups import DEFAULT_ANGLE_RANGE
 from ..projection import ProjectionCertificate
 from ..utils.tables import text_table
 
 COLUMNS = ('name', 'kind', 'shape', 'group', 'softness', 'kept/total', 'null', 'tau', 'bound',
-           'method', 'generator', 'cutoff')
+           'asymmetry', 'rot90', 'method', 'generator', 'cutoff')
+
+#: What the bound β of each generator bounds (one line per generator in the report).
+BOUND_MEANING = {
+    'resampled': 'β bounds the root-mean-square asymmetry of every projected slice under the '
+                 'evaluation\'s rotations: sqrt(E_T ‖V_T (T − I) W‖²) ≤ β ‖θ‖, T ∼ {measure} '
+                 '(bilinear resampling, compared inside the grid); the exact quarter turn and '
+                 'reflections of the group move W by at most the certificate\'s exact_bound · ‖θ‖',
+    'spectral': 'β bounds ‖W e^(tL) − W‖ ≤ |t| β ‖θ‖ for the spectral generator L and '
+                '‖W ρ(g) − W‖ ≤ β ‖θ‖ for the exact elements; it does not bound the bilinear '
+                'resampling the rotated evaluation applies',
+    'bilinear': 'β bounds ‖(R − I) W‖ ≤ t β ‖θ‖ for the one bilinear rotation R by t = 2π/n '
+                '(and the flip) the paper\'s generator is built from; nothing is claimed for '
+                'other angles',
+}
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,10 @@ class ProjectedTensor:
         softness: the softness applied.
         certificate: the projector's certificate; ``None`` for softness 1 (no projector is
             built, the tensor is not touched at all).
+        asymmetry: ``(of θ, of P·θ)``: the tensor's relative asymmetry under the report's
+            rotation measure (``groups.pooled_asymmetry``) when the report was last measured
+            (:func:`measure_asymmetry`); ``None`` before.
+        quarter_turn: ``(of θ, of P·θ)``: the same under the exact quarter turn alone.
     """
 
     name: str
@@ -42,6 +61,8 @@ class ProjectedTensor:
     grid_size: int
     softness: float
     certificate: Optional[ProjectionCertificate]
+    asymmetry: Optional[tuple] = None
+    quarter_turn: Optional[tuple] = None
 
     @property
     def identity(self) -> bool:
@@ -62,6 +83,9 @@ class ProjectedTensor:
                         'generator': cert['generator'], 'cutoff': cert['cutoff']})
             if self.certificate.is_identity:
                 row['bound'] += ' (identity)'
+        for column, values in (('asymmetry', self.asymmetry), ('rot90', self.quarter_turn)):
+            row[column] = '-' if values is None else \
+                f'{100 * values[0]:.0f}%→{100 * values[1]:.0f}%'
         return row
 
 
@@ -85,6 +109,9 @@ class ProjectionReport:
     projected: list = field(default_factory=list)  # [ProjectedTensor] incl. identities
     untouched: list = field(default_factory=list)  # [UntouchedTensor]
     notes: list = field(default_factory=list)  # [str]: decisions such as rules='auto'
+    measure: str = ''  # the rotation measure of the asymmetry column, e.g. 'U(-30°,30°)'
+    angle_range: tuple = DEFAULT_ANGLE_RANGE  # SO2/O2: the measure's angles (degrees)
+    generator: str = ''  # the projectors' generator (what their bound means)
 
     @property
     def num_projected(self) -> int:
@@ -109,6 +136,13 @@ class ProjectionReport:
         identities = len(self.projected) - self.num_projected
         lines.append(f'projected: {self.num_projected} tensor(s); identity (softness 1, not '
                      f'projected): {identities}; left untouched: {len(self.untouched)}')
+        if self.measure:
+            lines.append(f'asymmetry: of θ → of P·θ, sqrt(Σ_s E_T ‖V_T (T − I) w_s‖² / Σ_s '
+                         f'‖w_s‖²) over the slices w_s, T ∼ {self.measure} (the rotated '
+                         'evaluation\'s bilinear resampling, compared where the rotated slice '
+                         'is defined); rot90: the same under the exact quarter turn')
+        if self.generator in BOUND_MEANING:
+            lines.append('bound: ' + BOUND_MEANING[self.generator].format(measure=self.measure))
         for reason, count in sorted(self.untouched_by_reason().items()):
             names = [entry.name for entry in self.untouched if entry.reason == reason]
             shown = names if verbose else names[:3]

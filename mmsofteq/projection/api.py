@@ -10,8 +10,9 @@ import dataclasses
 from functools import lru_cache
 from typing import Optional, Union
 
-from ..groups import (DISCRETISATIONS, GridSpace, Group, Space, TrivialSpace, VectorSpace,
-                      frequency_operator, parse_group)
+from ..groups import (DEFAULT_ANGLE_RANGE, DISCRETISATIONS, GridSpace, Group, Space,
+                      TrivialSpace, VectorSpace, exact_asymmetry_form, frequency_operator,
+                      parse_group, quarter_turn_symmetric)
 from .cutoff import Cutoff
 from .equivariant import build_equivariant_projector
 from .invariant import SIDES, build_invariant_projector
@@ -46,19 +47,35 @@ def _check(value: str, allowed: tuple, argument: str) -> str:
     return value
 
 
+def _angle_range(angle_range) -> tuple[float, float]:
+    try:
+        low, high = (float(value) for value in angle_range)
+    except (TypeError, ValueError):
+        raise ValueError('angle_range must be (low, high) in degrees, got '
+                         f'{angle_range!r}') from None
+    return low, high
+
+
 @lru_cache(maxsize=512)
 def _cached_invariant(group: Group, space: Space, cutoff: Cutoff, method: str,
-                      generator: str, side: str) -> InvariantProjector:
-    generators = group.generators(space, all_reflections=True, discretisation=generator)
-    grid_symmetry = None
+                      generator: str, side: str,
+                      angle_range: tuple = DEFAULT_ANGLE_RANGE) -> InvariantProjector:
+    generators = group.generators(space, all_reflections=True, discretisation=generator,
+                                  angle_range=angle_range)
+    grid_symmetry, exact = None, None
     if isinstance(space, GridSpace):
         # Every generator's D Dᵀ commutes with the exact quarter turn (no reflection, or all
         # four of the square), else with the half turn.
-        quarter = (group.commutes_with_quarter_turn(all_reflections=True)
-                   if generator == 'spectral' else not group.reflection)
+        if generator == 'resampled':
+            quarter = quarter_turn_symmetric(group)
+            exact = exact_asymmetry_form(group, space.size)
+        elif generator == 'spectral':
+            quarter = group.commutes_with_quarter_turn(all_reflections=True)
+        else:
+            quarter = not group.reflection
         grid_symmetry = (space.size, quarter)
     return build_invariant_projector(group.name, generators, cutoff, method, grid_symmetry,
-                                     side, frequency_operator(space), generator)
+                                     side, frequency_operator(space), generator, exact)
 
 
 @lru_cache(maxsize=256)
@@ -77,8 +94,8 @@ def invariant_projector(group: Union[str, Group], space: SpaceLike, *,
                         softness: Optional[float] = None, tau: Optional[float] = None,
                         cutoff: str = 'hard', decay: Optional[float] = None,
                         method: str = 'auto', rounding: str = 'frequency',
-                        generator: str = 'spectral', side: str = 'kernel'
-                        ) -> InvariantProjector:
+                        generator: str = 'resampled', side: str = 'kernel',
+                        angle_range: tuple = DEFAULT_ANGLE_RANGE) -> InvariantProjector:
     """Cached projector ``P`` (``N x N``) for an invariant layer on ``space``.
 
     Args:
@@ -89,18 +106,23 @@ def invariant_projector(group: Union[str, Group], space: SpaceLike, *,
         cutoff: ``'hard'``, ``'smooth'`` (needs ``decay > 0``) or ``'smooth_paper'``.
         method: ``'auto'`` (= ``'schur'``), ``'svd'`` or ``'schur'``.
         rounding: ``'frequency'`` (default), ``'cluster'`` or ``'index'`` (``cutoff.py``).
-        generator: ``'spectral'`` (default, normal generators) or ``'bilinear'`` (the paper's
+        generator: ``'resampled'`` (default: directions ordered by their expected asymmetry
+            under the evaluation's bilinear rotations, ``groups.asymmetry``), ``'spectral'``
+            (normal Lie/difference generators) or ``'bilinear'`` (the paper's
             discretisation; ``C<n>``/``D<n>`` on grids).
         side: ``'kernel'`` (conv kernels, left singular vectors) or ``'data'`` (data-side
             fields such as position grids, right singular vectors); the same for normal
-            generators.
+            generators and ``'resampled'``.
+        angle_range: ``(low, high)`` degrees, the rotations of ``SO2``/``O2`` under
+            ``'resampled'`` (default: the rotated evaluation's ``U(-30°, 30°)``).
 
     Raises:
         ValueError: any argument outside its allowed values (the message lists them).
     """
     return _cached_invariant(parse_group(group), as_space(space), make_cutoff(
         softness, tau, cutoff, decay, rounding), _check(method, METHODS, 'method'),
-        _check(generator, GENERATORS, 'generator'), _check(side, SIDES, 'side'))
+        _check(generator, GENERATORS, 'generator'), _check(side, SIDES, 'side'),
+        _angle_range(angle_range))
 
 
 def equivariant_projector(group: Union[str, Group], space_in: SpaceLike, space_out: SpaceLike,
@@ -113,8 +135,13 @@ def equivariant_projector(group: Union[str, Group], space_in: SpaceLike, space_o
     ``'auto'`` uses the Schur route and falls back to the dense SVD (``n <= 4096``) when the
     generators are not normal; ``generator='bilinear'`` always uses the dense SVD. Other
     arguments as in ``invariant_projector`` (``rounding='frequency'`` rounds like
-    ``'cluster'`` here: ``equivariant.py``).
+    ``'cluster'`` here: ``equivariant.py``), except ``generator='resampled'``: an asymmetry
+    form orders fields, it does not act on maps, so equivariant maps take ``'spectral'``
+    (default) or ``'bilinear'``.
     """
+    if generator == 'resampled':
+        raise ValueError("generator='resampled' orders the fields of invariant layers (kernels, "
+                         "grids); equivariant maps take generator='spectral' or 'bilinear'")
     return _cached_equivariant(parse_group(group), as_space(space_in, 'space_in'),
                                as_space(space_out, 'space_out'),
                                make_cutoff(softness, tau, cutoff, decay, rounding),

@@ -27,8 +27,11 @@ space (strict equivariance), ``s = 1`` keeps everything (the layer is unchanged)
   the result depends on the solver and does not commute with the group inside a cluster).
 
 **Weights: ``kind``.** ``'hard'``: ``m_i = 1`` if kept else ``0`` (an orthogonal projector).
-``'smooth'``: kept ``1``, others ``exp(−(σ_i − τ)/decay)``, ``τ`` the largest ``σ`` whose whole
-cluster is kept (paper Eq. 55/56 with the decay as its own parameter). ``'smooth_paper'``: the
+``'smooth'``: kept ``1``, others ``exp(−(σ_i − τ)/decay)``, ``τ`` the largest kept ``σ`` (paper
+Eq. 55/56 with the decay as its own parameter). Directions of equal ``σ`` get equal weights,
+so the smooth cutoff moves in whole ``σ`` clusters; that is what makes the weighted asymmetry
+``Σ m_i² σ_i² c_i² / Σ m_i² c_i²`` non-increasing as softness decreases (the weights' ratio
+``m_i/m_j`` for ``σ_i > σ_j`` never grows). ``'smooth_paper'``: the
 paper's code, kept ``1``, others ``exp(−σ_i/(s + 1e-6))`` (not offset by the threshold).
 """
 from __future__ import annotations
@@ -117,21 +120,27 @@ class Selection:
     Attributes:
         kept: ``(n,)`` bool, in the order of the spectrum given to :func:`select`.
         tau: the largest kept ``σ`` (``inf`` for the identity, ``-inf`` when nothing is kept).
-        offset: the largest ``σ`` whose whole ``σ`` cluster is kept (the smooth mask's ``τ``).
     """
 
     kept: np.ndarray
     tau: float
-    offset: float
 
 
 def _scale(values: np.ndarray) -> float:
     return max(1.0, float(np.max(values))) if values.size else 1.0
 
 
-def count_null_directions(sigmas: np.ndarray) -> int:
-    """Number of exact null directions (``σ ≤ NULL_TOLERANCE · max(1, σ_max)``)."""
-    return int(np.count_nonzero(sigmas <= NULL_TOLERANCE * _scale(sigmas)))
+def null_directions(sigmas: np.ndarray, *keys: np.ndarray) -> np.ndarray:
+    """``(n,)`` bool: ``σ ≤ NULL_TOLERANCE · max(1, σ_max)`` and the same for each key."""
+    null = np.asarray(sigmas) <= NULL_TOLERANCE * _scale(np.asarray(sigmas))
+    for key in keys:
+        null &= np.asarray(key) <= NULL_TOLERANCE * _scale(np.asarray(key))
+    return null
+
+
+def count_null_directions(sigmas: np.ndarray, *keys: np.ndarray) -> int:
+    """Number of exact null directions (:func:`null_directions`)."""
+    return int(np.count_nonzero(null_directions(sigmas, *keys)))
 
 
 def cluster_labels(values: np.ndarray, tolerance: float) -> np.ndarray:
@@ -144,65 +153,86 @@ def cluster_labels(values: np.ndarray, tolerance: float) -> np.ndarray:
     return labels
 
 
-def _target_count(sigmas: np.ndarray, softness: float, paper: bool) -> int:
+def _target_count(sigmas: np.ndarray, softness: float, paper: bool,
+                  null_dim: Optional[int] = None) -> int:
     total = sigmas.size
     if paper:
         null_dim = int(np.count_nonzero(sigmas < PAPER_NULL_THRESHOLD))
         return min(total, null_dim + int((total - null_dim - 1) * softness))
-    null_dim = count_null_directions(sigmas)
+    if null_dim is None:
+        null_dim = count_null_directions(sigmas)
     kept = null_dim + int(math.floor((total - null_dim - 1) * softness + 1e-12))
     return min(max(kept, null_dim), total)
 
 
-def select(sigmas: np.ndarray, cutoff: Cutoff,
-           frequencies: Optional[np.ndarray] = None) -> Selection:
+def _joint_clusters(sigmas: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``(n, 1 + m)`` int cluster labels: of ``σ``, then of each key column inside the joint
+    cluster of the columns before it (labels follow the values)."""
+    n = sigmas.size
+    labels = [cluster_labels(sigmas, TIE_TOLERANCE * _scale(sigmas))]
+    for column in keys.T:
+        joint = np.unique(np.stack(labels, axis=1), axis=0, return_inverse=True)[1].ravel()
+        column_labels = np.empty(n, dtype=np.int64)
+        for label in np.unique(joint):
+            members = joint == label
+            column_labels[members] = cluster_labels(column[members],
+                                                    FREQUENCY_TOLERANCE * _scale(column))
+        labels.append(column_labels)
+    return np.stack(labels, axis=1)
+
+
+def select(sigmas: np.ndarray, cutoff: Cutoff, keys: Optional[np.ndarray] = None,
+           primary_keys: int = 0) -> Selection:
     """The directions ``cutoff`` keeps (see the module docstring for the rules).
 
     Args:
         sigmas: ``(n,)`` singular values in the solver's order, float64.
         cutoff: the rule.
-        frequencies: ``(n,)`` the secondary key ``ω`` of ``rounding='frequency'`` (``None``:
-            no secondary key, i.e. the ``'cluster'`` rule).
+        keys: ``(n,)`` or ``(n, m)`` secondary keys, compared lexicographically after ``σ``
+            (``None``: none). ``rounding='frequency'`` orders and rounds by all of them,
+            ``'cluster'`` by the first ``primary_keys`` only.
+        primary_keys: how many key columns belong to the primary order: they take part in
+            the null count (a direction is null when ``σ`` and these keys are ~0) and in
+            ``'cluster'`` rounding. ``generator='resampled'`` passes its exact-element key.
     """
     sigmas = np.asarray(sigmas, dtype=np.float64).ravel()
     n = sigmas.size
-    tie = TIE_TOLERANCE * _scale(sigmas)
-    sigma_cluster = cluster_labels(sigmas, tie)
+    keys = np.zeros((n, 0)) if keys is None else np.asarray(keys, np.float64).reshape(n, -1)
+    if not 0 <= primary_keys <= keys.shape[1]:
+        raise ValueError(f'primary_keys must be in [0, {keys.shape[1]}], got {primary_keys}')
+    used = keys.shape[1] if cutoff.rounding == 'frequency' else primary_keys
+    labels = _joint_clusters(sigmas, keys[:, :used])
+    sigma_cluster = labels[:, 0]
+    null = null_directions(sigmas, *keys[:, :primary_keys].T)
     if cutoff.keeps_everything or n == 0:
         kept = np.ones(n, dtype=bool)
     elif cutoff.tau is not None:
-        kept = sigmas <= cutoff.tau + tie
+        kept = sigmas <= cutoff.tau + TIE_TOLERANCE * _scale(sigmas)
         kept = np.isin(sigma_cluster, np.unique(sigma_cluster[kept]))
     else:
-        count = _target_count(sigmas, cutoff.softness, cutoff.rounding == 'index')
+        paper = cutoff.rounding == 'index'
+        count = _target_count(sigmas, cutoff.softness, paper, int(np.count_nonzero(null)))
         kept = np.zeros(n, dtype=bool)
-        if count > 0 and cutoff.rounding == 'index':
+        if count > 0 and paper:
             kept[np.argsort(sigmas, kind='stable')[:count]] = True
         elif count > 0:
-            key = sigma_cluster
-            if cutoff.rounding == 'frequency' and frequencies is not None:
-                omega = np.asarray(frequencies, dtype=np.float64).ravel()
-                omega_cluster = np.empty(n, dtype=np.int64)
-                for label in np.unique(sigma_cluster):  # ω ties inside each σ cluster
-                    members = sigma_cluster == label
-                    omega_cluster[members] = cluster_labels(
-                        omega[members], FREQUENCY_TOLERANCE * _scale(omega))
-                key = sigma_cluster * (n + 1) + omega_cluster
-            order = np.lexsort((np.arange(n), key))
-            last = key[order[count - 1]]
-            kept = key <= last  # the joint cluster of the last direction, and all before it
+            order = np.lexsort((np.arange(n),) + tuple(labels.T[::-1]))
+            last = labels[order[count - 1]]
+            # the joint cluster of the last direction, and every one before it
+            before = np.zeros(n, dtype=bool)
+            equal = np.ones(n, dtype=bool)
+            for column, value in zip(labels.T, last):
+                before |= equal & (column < value)
+                equal &= column == value
+            kept = before | equal
     if not kept.any():
-        return Selection(kept, -math.inf, -math.inf)
+        return Selection(kept, -math.inf)
     if kept.all():
+        tie = TIE_TOLERANCE * _scale(sigmas)
         tau = math.inf if cutoff.keeps_everything else float(sigmas.max()) + tie
     else:
         tau = float(sigmas[kept].max())
-    whole = [label for label in np.unique(sigma_cluster[kept])
-             if kept[sigma_cluster == label].all()]
-    offset = float(sigmas[np.isin(sigma_cluster, whole)].max()) if whole else -math.inf
-    if cutoff.keeps_everything:
-        offset = math.inf
-    return Selection(kept, tau, offset)
+    return Selection(kept, tau)
 
 
 def weights(sigmas: np.ndarray, cutoff: Cutoff, selection: Selection) -> np.ndarray:
@@ -214,6 +244,6 @@ def weights(sigmas: np.ndarray, cutoff: Cutoff, selection: Selection) -> np.ndar
     if cutoff.kind == 'smooth_paper':
         damped = np.exp(-sigmas / (cutoff.softness + PAPER_SMOOTH_EPSILON))
     else:
-        offset = selection.offset if math.isfinite(selection.offset) else 0.0
+        offset = selection.tau if math.isfinite(selection.tau) else 0.0
         damped = np.exp(-np.maximum(sigmas - offset, 0.0) / cutoff.decay)
     return np.where(kept, 1.0, damped)

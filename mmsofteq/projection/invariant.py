@@ -44,7 +44,8 @@ from scipy.sparse import csr_matrix
 
 from ..groups import Generator, symmetry_adapted_blocks
 from .certificate import ProjectionCertificate
-from .cutoff import TIE_TOLERANCE, Cutoff, cluster_labels, select, weights
+from .cutoff import (FREQUENCY_TOLERANCE, TIE_TOLERANCE, Cutoff, cluster_labels, select,
+                     weights)
 from .projector import InvariantProjector
 
 SIDES = ('kernel', 'data')
@@ -57,7 +58,8 @@ class BlockSpectrum:
     ``B[rows[i], columns[i]] = coefficients[i]`` are its only non-zero entries (at most one per
     grid point). ``sigmas`` ``(d,)`` and ``vectors`` ``(d, d)`` (or ``None`` when only the
     singular values were asked for): ``Bᵀ A Aᵀ B = vectors diag(sigmas²) vectorsᵀ``;
-    ``frequencies`` ``(d,)``: the secondary key of each vector (``None`` without ``S``).
+    ``frequencies`` ``(d, m)``: the secondary keys of each vector, one column per secondary
+    operator (``None`` without any).
     """
 
     rows: np.ndarray
@@ -99,27 +101,41 @@ def _stack(generators: Sequence[Generator], side: str) -> np.ndarray:
                           axis=1)
 
 
-def refine_by_frequency(sigmas: np.ndarray, vectors: np.ndarray, secondary: np.ndarray,
+def refine_by_frequency(sigmas: np.ndarray, vectors: np.ndarray,
+                        secondaries: Sequence[np.ndarray],
                         scale: float) -> tuple[np.ndarray, np.ndarray]:
     """Rotate ``vectors`` (columns) inside each cluster of equal ``sigmas`` so that they
-    diagonalise ``vectorsᵀ secondary vectors``; return ``(vectors, ω)``, ``ω = sqrt`` of the
-    diagonal. ``scale`` sets the tie tolerance (``TIE_TOLERANCE · scale``)."""
+    diagonalise ``vectorsᵀ S_1 vectors``, then inside each joint cluster of ``(σ, key_1)``
+    ``S_2``, and so on; return ``(vectors, keys)``, ``keys[:, j] = sqrt`` of the diagonal of
+    ``vectorsᵀ S_j vectors`` (``(n, m)``). ``scale`` sets the σ tie tolerance
+    (``TIE_TOLERANCE · scale``); keys tie within ``FREQUENCY_TOLERANCE · max(1, key_max)``.
+    Every ``S_j`` must commute with the earlier ones inside those clusters."""
     vectors = np.array(vectors)
-    compressed = vectors.T @ secondary @ vectors
     labels = cluster_labels(sigmas, TIE_TOLERANCE * scale)
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        if members.size > 1:
-            _, rotation = eigh(compressed[np.ix_(members, members)], driver='evd')
-            vectors[:, members] = vectors[:, members] @ rotation
-    omega = np.sqrt(np.clip(np.einsum('ij,ij->j', vectors, secondary @ vectors), 0.0, None))
-    return vectors, omega
+    keys = []
+    for secondary in secondaries:
+        compressed = vectors.T @ secondary @ vectors
+        for label in np.unique(labels):
+            members = np.flatnonzero(labels == label)
+            if members.size > 1:
+                _, rotation = eigh(compressed[np.ix_(members, members)], driver='evd')
+                vectors[:, members] = vectors[:, members] @ rotation
+        key = np.sqrt(np.clip(np.einsum('ij,ij->j', vectors, secondary @ vectors), 0.0, None))
+        keys.append(key)
+        tolerance = FREQUENCY_TOLERANCE * max(1.0, float(key.max()) if key.size else 1.0)
+        refined = np.empty_like(labels)
+        for label in np.unique(labels):
+            members = labels == label
+            refined[members] = cluster_labels(key[members], tolerance)
+        labels = np.unique(np.stack([labels, refined], 1), axis=0, return_inverse=True)[1]
+        labels = labels.ravel()
+    return vectors, np.stack(keys, axis=1) if keys else np.zeros((vectors.shape[1], 0))
 
 
 @lru_cache(maxsize=128)
 def block_spectra(generators: Sequence[Generator], grid_symmetry: Optional[tuple[int, bool]],
                   vectors: bool = True, side: str = 'kernel',
-                  secondary: Optional['_Frozen'] = None) -> tuple[BlockSpectrum, ...]:
+                  secondary: tuple = ()) -> tuple[BlockSpectrum, ...]:
     """Per-block eigendecomposition of ``A Aᵀ`` (the ``'schur'`` route; module docstring).
 
     Args:
@@ -128,7 +144,8 @@ def block_spectra(generators: Sequence[Generator], grid_symmetry: Optional[tuple
             symmetry_adapted_blocks``), or ``None`` (one block, the identity).
         vectors: also compute the eigenvectors (``False``: eigenvalues only).
         side: ``'kernel'`` or ``'data'`` (module docstring).
-        secondary: ``S`` (wrapped in :class:`_Frozen`) for the frequency refinement.
+        secondary: the operators ``S_j`` (each wrapped in :class:`_Frozen`) of the secondary
+            keys (``refine_by_frequency``).
     """
     size = generators[0].dim
     stacked = _stack(generators, side)                                      # A: (N, K N)
@@ -148,12 +165,13 @@ def block_spectra(generators: Sequence[Generator], grid_symmetry: Optional[tuple
             squared, basis = eigh(gram, eigvals_only=True, driver='evd'), None
         spectra.append(BlockSpectrum(rows, columns, coefficients, dim,
                                      np.sqrt(np.clip(squared, 0.0, None)), basis))
-    if vectors and secondary is not None:
+    if vectors and secondary:
         scale = max(1.0, max(float(s.sigmas.max()) for s in spectra if s.dim))
         refined = []
         for spectrum in spectra:
-            basis, omega = refine_by_frequency(spectrum.sigmas, spectrum.vectors,
-                                               spectrum.compress(secondary.array), scale)
+            basis, omega = refine_by_frequency(
+                spectrum.sigmas, spectrum.vectors,
+                [spectrum.compress(operator.array) for operator in secondary], scale)
             refined.append(BlockSpectrum(spectrum.rows, spectrum.columns,
                                          spectrum.coefficients, spectrum.dim, spectrum.sigmas,
                                          basis, omega))
@@ -174,22 +192,26 @@ class _Frozen:
 _FROZEN: dict = {}
 
 
-def _frozen(array: Optional[np.ndarray]) -> Optional[_Frozen]:
-    if array is None:
-        return None
-    key = id(array)
-    if key not in _FROZEN or _FROZEN[key].array is not array:
-        _FROZEN[key] = _Frozen(array)
-    return _FROZEN[key]
+def _frozen(arrays: Sequence[Optional[np.ndarray]]) -> tuple[_Frozen, ...]:
+    """The non-``None`` arrays as identity-hashed cache keys."""
+    frozen = []
+    for array in arrays:
+        if array is None:
+            continue
+        key = id(array)
+        if key not in _FROZEN or _FROZEN[key].array is not array:
+            _FROZEN[key] = _Frozen(array)
+        frozen.append(_FROZEN[key])
+    return tuple(frozen)
 
 
 @lru_cache(maxsize=128)
 def invariant_spectrum(generators: Sequence[Generator], method: str,
                        grid_symmetry: Optional[tuple[int, bool]] = None, side: str = 'kernel',
-                       secondary: Optional[_Frozen] = None
+                       secondary: tuple = ()
                        ) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
     """Singular values ``σ`` ``(N,)``, left singular vectors ``U`` ``(N, N)`` of the stack and
-    their frequencies ``ω`` ``(N,)`` (``None`` without ``secondary``).
+    their secondary keys ``(N, m)`` (``None`` without ``secondary``).
 
     Args:
         generators: the group's generators on one space.
@@ -198,7 +220,7 @@ def invariant_spectrum(generators: Sequence[Generator], method: str,
             commutes with the exact quarter turn (``True``) or half turn (``False``), so the
             eigensolve runs per isotypic block (``groups.symmetry_adapted_blocks``).
         side: ``'kernel'`` or ``'data'``.
-        secondary: ``S`` for the frequency refinement.
+        secondary: the operators of the secondary keys (``refine_by_frequency``).
 
     Cached per (generators, route, symmetry, side, S): a sweep over softness decomposes once.
     """
@@ -208,8 +230,9 @@ def invariant_spectrum(generators: Sequence[Generator], method: str,
         if sigmas.size < basis.shape[0]:
             sigmas = np.concatenate([sigmas, np.zeros(basis.shape[0] - sigmas.size)])
         omega = None
-        if secondary is not None:
-            basis, omega = refine_by_frequency(sigmas, basis, secondary.array,
+        if secondary:
+            basis, omega = refine_by_frequency(sigmas, basis,
+                                               [operator.array for operator in secondary],
                                                max(1.0, float(sigmas.max())))
             omega.setflags(write=False)
         return _readonly(sigmas), _readonly(basis), omega
@@ -224,7 +247,7 @@ def invariant_spectrum(generators: Sequence[Generator], method: str,
             offset += spectrum.dim
         sigmas = np.concatenate([spectrum.sigmas for spectrum in spectra])
         omega = (np.concatenate([spectrum.frequencies for spectrum in spectra])
-                 if secondary is not None else None)
+                 if secondary else None)
         return _readonly(sigmas), _readonly(basis), omega
     raise ValueError(f"method must be 'svd', 'schur' or 'auto', got {method!r}")
 
@@ -234,12 +257,14 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _schur_matrix(spectra: Sequence[BlockSpectrum], cutoff: Cutoff, size: int):
-    """``P = Σ_b B_b (V_b diag(m_b) V_bᵀ) B_bᵀ``, and the spectrum, weights and selection."""
+def _schur_matrix(spectra: Sequence[BlockSpectrum], cutoff: Cutoff, size: int,
+                  primary_keys: int):
+    """``P = Σ_b B_b (V_b diag(m_b) V_bᵀ) B_bᵀ``, and the spectrum, keys, weights and
+    selection."""
     sigmas = np.concatenate([spectrum.sigmas for spectrum in spectra])
-    frequencies = (np.concatenate([spectrum.frequencies for spectrum in spectra])
-                   if spectra[0].frequencies is not None else None)
-    selection = select(sigmas, cutoff, frequencies)
+    keys = (np.concatenate([spectrum.frequencies for spectrum in spectra])
+            if spectra[0].frequencies is not None else None)
+    selection = select(sigmas, cutoff, keys, primary_keys)
     masks = weights(sigmas, cutoff, selection)
     matrix = np.zeros((size, size))
     offset = 0
@@ -247,7 +272,7 @@ def _schur_matrix(spectra: Sequence[BlockSpectrum], cutoff: Cutoff, size: int):
         block_masks = masks[offset:offset + spectrum.dim]
         matrix += spectrum.embed((spectrum.vectors * block_masks) @ spectrum.vectors.T, size)
         offset += spectrum.dim
-    return matrix, sigmas, masks, selection
+    return matrix, sigmas, keys, masks, selection
 
 
 def build_invariant_projector(group_name: str, generators: Sequence[Generator], cutoff: Cutoff,
@@ -255,7 +280,8 @@ def build_invariant_projector(group_name: str, generators: Sequence[Generator], 
                               grid_symmetry: Optional[tuple[int, bool]] = None,
                               side: str = 'kernel',
                               secondary: Optional[np.ndarray] = None,
-                              generator: str = 'spectral') -> InvariantProjector:
+                              generator: str = 'spectral',
+                              exact: Optional[np.ndarray] = None) -> InvariantProjector:
     """Projector for generators realised on one space (see module docstring).
 
     Args:
@@ -267,11 +293,15 @@ def build_invariant_projector(group_name: str, generators: Sequence[Generator], 
         side: ``'kernel'`` (left singular vectors) or ``'data'`` (right singular vectors).
         secondary: ``S`` of the frequency refinement (used with ``rounding='frequency'``).
         generator: the discretisation's name, for the certificate.
+        exact: ``generator='resampled'``: the exact-element form
+            (``groups.exact_asymmetry_form``), a primary key after ``σ``: it orders what
+            ``σ`` ties, joins the null count and gives the certificate's ``exact_bound``.
     """
     generators = tuple(generators)
     size = generators[0].dim
     route = 'schur' if method == 'auto' else method
-    secondary = _frozen(secondary) if cutoff.rounding == 'frequency' else None
+    operators = _frozen([exact, secondary if cutoff.rounding == 'frequency' else None])
+    primary_keys = int(exact is not None)
     if cutoff.keeps_everything:
         # Identity, but the certificate still reports the spectrum's bound (σ_max).
         if route == 'schur':
@@ -285,15 +315,17 @@ def build_invariant_projector(group_name: str, generators: Sequence[Generator], 
             generators, generator)
         return InvariantProjector(np.eye(size), certificate)
     if route == 'schur':
-        matrix, sigmas, masks, selection = _schur_matrix(
-            block_spectra(generators, grid_symmetry, True, side, secondary), cutoff, size)
+        matrix, sigmas, keys, masks, selection = _schur_matrix(
+            block_spectra(generators, grid_symmetry, True, side, operators), cutoff, size,
+            primary_keys)
     else:
-        sigmas, basis, frequencies = invariant_spectrum(generators, route, None, side,
-                                                        secondary)
-        selection = select(sigmas, cutoff, frequencies)
+        sigmas, basis, keys = invariant_spectrum(generators, route, None, side, operators)
+        selection = select(sigmas, cutoff, keys, primary_keys)
         masks = weights(sigmas, cutoff, selection)
         matrix = (basis * masks) @ basis.T
     matrix = 0.5 * (matrix + matrix.T)
+    exact_keys = keys[:, 0] if primary_keys else None
     certificate = ProjectionCertificate.from_spectrum(group_name, sigmas, masks, selection.tau,
-                                                      route, cutoff, generators, generator)
+                                                      route, cutoff, generators, generator,
+                                                      exact_keys)
     return InvariantProjector(matrix, certificate)

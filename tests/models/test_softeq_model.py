@@ -234,9 +234,10 @@ def fourier_projector(k, weights):
 
 
 def test_softeq_model_honours_the_smooth_cutoff_and_its_decay():
-    """C4 constraint R − I has σ = |λ − 1|: 0 (λ = 1), √2 (λ = ±i), 2 (λ = −1). Softness 0
-    keeps σ = 0 (τ = 0), the others weigh exp(−σ/decay): P = Π_1 + e^(−√2/d) (Π_i + Π_−i)
-    + e^(−2/d) Π_−1, built here from torch.rot90 alone."""
+    """C4's asymmetry form (the mean over the four quarter turns R^j of (R^j − I)ᵀ(R^j − I))
+    is 0 on λ = 1 and (0 + |λ−1|² + |λ²−1|² + |λ³−1|²)/4 = 2 on λ = ±i, −1: σ = 0 or √2.
+    Softness 0 keeps σ = 0 (τ = 0), the others weigh exp(−√2/decay):
+    P = Π_1 + e^(−√2/d) (Π_i + Π_−i + Π_−1), built here from torch.rot90 alone."""
     decay = 0.9
     model = build_softeq('mmpretrain', RESNET, softness=0.0, cutoff='smooth', decay=decay)
     projected, _, _ = report_rows(model)
@@ -245,9 +246,8 @@ def test_softeq_model_honours_the_smooth_cutoff_and_its_decay():
     modules = dict(model.named_modules())
     for name, k in (('backbone.conv1', 7), ('backbone.layer1.0.conv1', 3)):
         theta = modules[name]._parameters['weight'].detach().double()
-        expected = fourier_projector(k, {1: 1.0, 1j: math.exp(-math.sqrt(2) / decay),
-                                         -1j: math.exp(-math.sqrt(2) / decay),
-                                         -1: math.exp(-2 / decay)})
+        damped = math.exp(-math.sqrt(2) / decay)
+        expected = fourier_projector(k, {1: 1.0, 1j: damped, -1j: damped, -1: damped})
         effective = theta.flatten(2) @ expected
         assert torch.allclose(modules[name].weight.double().flatten(2), effective, atol=1e-6)
         hard = theta.flatten(2) @ fourier_projector(k, {1: 1.0})

@@ -78,7 +78,14 @@ def test_bad_group(group, message):
     (dict(group='C4', softness=0.5, rounding='nearest'),
      r"softeq.rounding must be one of \('frequency', 'cluster', 'index'\)"),
     (dict(group='C4', softness=0.5, generator='fourier'),
-     r"softeq.generator must be one of \('spectral', 'bilinear'\)"),
+     r"softeq.generator must be one of \('resampled', 'spectral', 'bilinear'\)"),
+    (dict(group='SO2', softness=0.5, generator='spectral'),
+     "softeq.generator='spectral' does not lower the measured rotational asymmetry of SO2"),
+    (dict(group='C8', softness=0.5, generator='spectral'), "use generator='resampled'"),
+    (dict(group='SO2', softness=0.5, angle_range=30), r'angle_range must be \(low, high\)'),
+    (dict(group='SO2', softness=0.5, angle_range=(30, -30)), 'low <= high'),
+    (dict(group='O2', softness=0.5, angle_range=(0, 30)), 'symmetric angle_range'),
+    (dict(group='C4', softness=0.5, angle_range=(-10, 10)), 'no effect with group C4'),
     (dict(group='SO2', softness=0.5, generator='bilinear'),
      "softeq.generator: generator='bilinear' is the paper's discretisation of a cyclic"),
     (dict(group='C4', softness=0.5, cutoff='smooth_paper', decay=1.0),
@@ -109,3 +116,11 @@ def test_bad_keys(softeq, message):
 def test_not_a_dict():
     with pytest.raises(ValueError, match='softeq must be a dict'):
         SoftEqConfig.from_dict('C4')
+
+
+def test_angle_range_and_the_exact_groups_spectral_generator_are_accepted():
+    config = SoftEqConfig.from_dict(dict(group='SO2', softness=0.5, angle_range=[-10, 10]))
+    assert config.angle_range == (-10.0, 10.0) and config.generator == 'resampled'
+    assert SoftEqConfig.from_dict(config.as_dict()) == config
+    assert SoftEqConfig.from_dict(dict(group='C4', softness=0.5,
+                                       generator='spectral')).generator == 'spectral'

@@ -169,8 +169,9 @@ def test_reflection_groups_compose_commuting_projectors_exactly_at_softness_zero
 
 
 def test_smooth_cutoff_weights_decay_and_bound_the_error():
-    sharp = invariant_projector('SO2', 7, tau=1.5)
-    smooth = invariant_projector('SO2', 7, tau=1.5, cutoff='smooth', decay=0.5)
+    sharp = invariant_projector('SO2', 7, tau=1.5, generator='spectral')
+    smooth = invariant_projector('SO2', 7, tau=1.5, cutoff='smooth', decay=0.5,
+                                 generator='spectral')
     eigenvalues = np.linalg.eigvalsh(smooth.matrix)
     assert eigenvalues.min() > 0 and eigenvalues.max() <= 1 + 1e-12  # every direction kept a bit
     assert np.trace(smooth.matrix) > np.trace(sharp.matrix)
@@ -180,7 +181,8 @@ def test_smooth_cutoff_weights_decay_and_bound_the_error():
     generator = rotation_generator(7)
     error = np.linalg.norm(theta @ smooth.matrix @ generator)
     assert error <= smooth.certificate.bound * np.linalg.norm(theta) + 1e-10
-    wider = invariant_projector('SO2', 7, tau=1.5, cutoff='smooth', decay=2.0)
+    wider = invariant_projector('SO2', 7, tau=1.5, cutoff='smooth', decay=2.0,
+                                generator='spectral')
     assert wider.certificate.bound > smooth.certificate.bound
 
 

@@ -164,8 +164,9 @@ def test_smooth_masks_follow_their_formulas():
         values = np.linalg.eigvalsh(projector.matrix)
         return np.sort(values)
 
-    paper = invariant_projector('C4', k, softness=softness, cutoff='smooth_paper')
-    hard = invariant_projector('C4', k, softness=softness)
+    paper = invariant_projector('C4', k, softness=softness, cutoff='smooth_paper',
+                                generator='spectral')
+    hard = invariant_projector('C4', k, softness=softness, generator='spectral')
     kept = hard.certificate.kept
     # the paper's mask: kept 1, others exp(−σ/(s + 1e-6)); which σ each dropped one has
     # follows from the counts: the √2 cluster (12 directions here) is cut, then all σ = 2
@@ -177,12 +178,14 @@ def test_smooth_masks_follow_their_formulas():
         np.full(dropped_sqrt2, math.exp(-math.sqrt(2) / (softness + PAPER_SMOOTH_EPSILON))),
         np.full(sigma_count[4], math.exp(-2.0 / (softness + PAPER_SMOOTH_EPSILON)))]))
     np.testing.assert_allclose(weights_of(paper), expected, atol=1e-9)
-    # ours: exp(−(σ − τ)/decay), τ = the largest σ whose whole cluster is kept (here 0)
+    # ours: exp(−(σ − τ)/decay), τ = the largest kept σ (here √2, a partly kept cluster):
+    # its dropped members get exp(0) = 1, so the σ = √2 cluster counts whole
     decay = 0.8
-    ours = invariant_projector('C4', k, softness=softness, cutoff='smooth', decay=decay)
+    ours = invariant_projector('C4', k, softness=softness, cutoff='smooth', decay=decay,
+                               generator='spectral')
     expected = np.sort(np.concatenate([
-        np.ones(kept), np.full(dropped_sqrt2, math.exp(-math.sqrt(2) / decay)),
-        np.full(sigma_count[4], math.exp(-2.0 / decay))]))
+        np.ones(kept + dropped_sqrt2),
+        np.full(sigma_count[4], math.exp(-(2.0 - math.sqrt(2)) / decay))]))
     np.testing.assert_allclose(weights_of(ours), expected, atol=1e-9)
     assert 0 < dropped_sqrt2 < sigma_count[2]
 
@@ -194,7 +197,8 @@ def test_smooth_mask_offset_on_the_grid_route():
     σ = 0 (7), √2 (12), 2 (6). Both σ ≤ 1.5 clusters are kept whole, τ = √2, and the six σ = 2
     directions get exp(−(2 − √2)/decay) (exp(−2/decay) without the offset)."""
     decay = 0.8
-    projector = invariant_projector('C4', 5, tau=1.5, cutoff='smooth', decay=decay)
+    projector = invariant_projector('C4', 5, tau=1.5, cutoff='smooth', decay=decay,
+                                    generator='spectral')
     expected = np.sort([math.exp(-(2 - math.sqrt(2)) / decay)] * 6 + [1.0] * 19)
     np.testing.assert_allclose(np.linalg.eigvalsh(projector.matrix), expected, atol=1e-9)
     assert projector.certificate.kept == 19
@@ -212,7 +216,7 @@ def test_selection_rules_on_a_hand_spectrum():
 
 
 @pytest.mark.parametrize('kwargs, message', [
-    (dict(generator='fourier'), r"generator must be one of \('spectral', 'bilinear'\)"),
+    (dict(generator='fourier'), r"generator must be one of \('resampled', 'spectral', 'bilinear'\)"),
     (dict(generator='bilinear', group='SO2'), "discretisation of a cyclic or dihedral group"),
     (dict(side='left'), r"side must be one of \('kernel', 'data'\)"),
     (dict(rounding='up'), r"rounding must be one of \('frequency', 'cluster', 'index'\)"),

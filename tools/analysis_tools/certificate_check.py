@@ -8,7 +8,12 @@ flattened), a position grid ``θ (1, t + h·w, C)`` has the ``C`` channels of ``
 * an element ``g`` of a difference generator ``D = ρ(g) − I``:
   ``‖w_s ρ(g) − w_s‖ ≤ β ‖θ_s‖``;
 * a Lie generator ``L``, rotation by ``t`` radians (``ρ = expm(t L)``):
-  ``‖w_s ρ − w_s‖ ≤ |t| β ‖θ_s‖``.
+  ``‖w_s ρ − w_s‖ ≤ |t| β ‖θ_s‖``;
+* the asymmetry generator of ``generator='resampled'`` (rotation measure ``μ``):
+  ``sqrt(E_{T∼μ} ‖V_T (T − I) w_s‖²) ≤ β ‖θ_s‖``, measured here with
+  ``mmsofteq.utils.rotate_field`` at the measure's nodes (``V_T``: the pixels where the rotated
+  ones field is exactly 1), and each exact element ``g`` of the group (quarter turn,
+  reflections) with the certificate's ``exact_bound``: ``‖w_s ρ(g) − w_s‖ ≤ exact_bound ‖θ_s‖``.
 
 With ``c_g = 1`` (difference) or ``|t|`` (Lie) we measure, in float64 from the layer's
 effective weight (the tensor the forward pass reads):
@@ -38,9 +43,11 @@ import torch
 from scipy.linalg import expm
 from torch import nn
 
-from mmsofteq.groups import GridSpace, parse_group
-from mmsofteq.nn import GridProjection, OffsetGridProjection, projected_parameters, softeq_report
-from mmsofteq.utils import text_table
+from mmsofteq.groups import (DEFAULT_ANGLE_RANGE, GridSpace, RotationMeasure, evaluation_measure,
+                             exact_elements, parse_group)
+from mmsofteq.nn import (GridProjection, OffsetGridProjection, measure_asymmetry,
+                         projected_parameters, softeq_report)
+from mmsofteq.utils import rotate_field, text_table
 
 #: Slices per chunk when applying a block of rows to the inputs (bounds temporary memory).
 _CHUNK = 8192
@@ -52,35 +59,52 @@ class GroupAction:
 
     Attributes:
         label: e.g. ``'rot90'``, ``'flip_x'``, ``'so2 t=30°'``.
-        matrix: ``ρ(g)`` ``(N, N)`` float64 (row-major grid, acts on column fields).
+        matrix: ``ρ(g)`` ``(N, N)`` float64 (row-major grid, acts on column fields);
+            ``None`` for a rotation measure.
         scale: ``c_g``: 1 for a difference generator's element, ``|t|`` for ``expm(t L)``.
+        bound: the certificate attribute that bounds it: ``'bound'`` or ``'exact_bound'``.
+        measure: the rotation measure of an asymmetry generator (``matrix`` is ``None``).
     """
 
     label: str
-    matrix: np.ndarray
+    matrix: Optional[np.ndarray]
     scale: float
+    bound: str = 'bound'
+    measure: Optional[RotationMeasure] = None
 
 
 def group_actions(group: str, size: int, angles_deg: Sequence[float] = (30.0, ),
-                  generator: str = 'spectral') -> tuple[GroupAction, ...]:
+                  generator: str = 'resampled',
+                  angle_range: Sequence[float] = DEFAULT_ANGLE_RANGE
+                  ) -> tuple[GroupAction, ...]:
     """The elements whose error the certificate of ``invariant_projector(group, size,
     generator=...)`` bounds.
 
     Exactly the generators the projector was built from (``all_reflections=True``): a
     difference generator ``D = (ρ − I)/t`` gives ``ρ = t D + I`` (``c = t``: 1 for plain
     differences, the rotation angle for the paper's bilinear ones); a Lie generator ``L``
-    gives ``ρ = expm(t L)`` for each ``t`` in ``angles_deg`` (``c = |t|`` in radians).
+    gives ``ρ = expm(t L)`` for each ``t`` in ``angles_deg`` (``c = |t|`` in radians); the
+    asymmetry generator of ``'resampled'`` gives its rotation measure (``angle_range`` for
+    SO2/O2) and the group's exact elements (bounded by ``exact_bound``).
     """
-    return _group_actions(group, size, tuple(float(angle) for angle in angles_deg), generator)
+    return _group_actions(group, size, tuple(float(angle) for angle in angles_deg), generator,
+                          tuple(float(angle) for angle in angle_range))
 
 
 @lru_cache(maxsize=64)
-def _group_actions(group: str, size: int, angles_deg: tuple[float, ...], generator: str
-                   ) -> tuple[GroupAction, ...]:
+def _group_actions(group: str, size: int, angles_deg: tuple[float, ...], generator: str,
+                   angle_range: tuple[float, float]) -> tuple[GroupAction, ...]:
     """Cached ``group_actions`` (matrices are read-only)."""
     actions = []
-    for spec in parse_group(group).generators(GridSpace(size), all_reflections=True,
-                                              discretisation=generator):
+    parsed = parse_group(group)
+    for spec in parsed.generators(GridSpace(size), all_reflections=True,
+                                  discretisation=generator, angle_range=angle_range):
+        if spec.kind == 'asymmetry':
+            actions.append(GroupAction(spec.label, None, 1.0,
+                                       measure=evaluation_measure(parsed, angle_range)))
+            actions += [GroupAction(f'exact {index}', element, 1.0, 'exact_bound')
+                        for index, element in enumerate(exact_elements(parsed, size))]
+            continue
         if spec.kind == 'difference':
             matrix = spec.step * spec.matrix + np.eye(spec.dim)
             actions.append(GroupAction(spec.label, matrix, spec.step))
@@ -92,8 +116,28 @@ def _group_actions(group: str, size: int, angles_deg: tuple[float, ...], generat
             actions.append(GroupAction(f'{spec.label} t={degrees:g}°',
                                        expm(radians * spec.matrix), abs(radians)))
     for action in actions:
-        action.matrix.setflags(write=False)
+        if action.matrix is not None:
+            action.matrix.setflags(write=False)
     return tuple(actions)
+
+
+def measured_asymmetry(rows: np.ndarray, measure: RotationMeasure) -> np.ndarray:
+    """``sqrt(Σ_T μ(T) ‖V_T (T − I) w_s‖²)`` per row ``w_s`` (``(S,)``), with ``T`` applied by
+    ``mmsofteq.utils.rotate_field`` (and ``torch.rot90``/``torch.flip`` for the reflections);
+    ``V_T``: the pixels where the ``T``-rotated ones field equals 1, i.e. no zero was read."""
+    size = int(round(math.sqrt(rows.shape[1])))
+    fields = torch.from_numpy(np.ascontiguousarray(rows)).reshape(-1, size, size)
+    ones = torch.ones(1, size, size, dtype=torch.float64)
+    total = torch.zeros(fields.shape[0], dtype=torch.float64)
+    for angle, reflection, weight in zip(measure.angles, measure.reflections, measure.weights):
+        degrees = math.degrees(angle)
+        source = fields
+        if reflection is not None:  # G = rot90^j ∘ flip_x acts first
+            source = torch.rot90(torch.flip(fields, dims=(-1, )), reflection, dims=(-2, -1))
+        moved = rotate_field(source, degrees)
+        inside = (rotate_field(ones, degrees)[0] - 1).abs() < 1e-9
+        total += weight * ((moved - fields) * inside).pow(2).sum(dim=(-2, -1))
+    return total.sqrt().numpy()
 
 
 def rounding_tolerance(dtype: torch.dtype, size: int, action: GroupAction) -> float:
@@ -102,7 +146,7 @@ def rounding_tolerance(dtype: torch.dtype, size: int, action: GroupAction) -> fl
         return 0.0
     unit_roundoff = torch.finfo(dtype).eps / 2
     n = size * size
-    spread = np.linalg.norm(action.matrix - np.eye(n), 2)
+    spread = 2.0 if action.matrix is None else np.linalg.norm(action.matrix - np.eye(n), 2)
     return (n + 2) * unit_roundoff * math.sqrt(n) * spread / action.scale
 
 
@@ -122,6 +166,8 @@ def relative_errors(rows: np.ndarray, theta_rows: np.ndarray, action: GroupActio
     Returns:
         The maximum relative error (0.0 if every ``θ_s`` is zero).
     """
+    if action.measure is not None and inputs is not None:
+        return float('nan')  # a rotation measure bounds the weight, not single responses
     rows = np.asarray(rows, dtype=np.float64)
     theta_norms = np.linalg.norm(np.asarray(theta_rows, dtype=np.float64), axis=1)
     keep = theta_norms > 0
@@ -129,6 +175,8 @@ def relative_errors(rows: np.ndarray, theta_rows: np.ndarray, action: GroupActio
         return 0.0
     rows, theta_norms = rows[keep], theta_norms[keep]
     n = rows.shape[1]
+    if action.measure is not None:
+        return float((measured_asymmetry(rows, action.measure) / theta_norms).max())
     difference = action.matrix - np.eye(n)
     change = rows @ (difference if side == 'kernel' else difference.T)  # w_s (ρ − I) / (ρ − I) w_s
     if inputs is None:
@@ -163,6 +211,10 @@ class TensorCheck:
         weight_error: ``e_W``, maximised over the group actions.
         input_errors: ``{source: e_X}``, maximised over the group actions.
         per_action: ``{action label: {'weight' | source: error}}``.
+        exact_bound, exact_error: ``generator='resampled'``: the certificate's bound for the
+            exact elements and the largest measured ``e_W``/``e_X`` under them.
+        asymmetry: ``(of θ, of W)``, the tensor's relative asymmetry under the evaluation's
+            rotations (the projection report's column), or ``None``.
     """
 
     name: str
@@ -177,16 +229,23 @@ class TensorCheck:
     rule: str = ''
     input_errors: dict = field(default_factory=dict)
     per_action: dict = field(default_factory=dict)
+    exact_bound: Optional[float] = None
+    exact_error: Optional[float] = None
+    asymmetry: Optional[tuple] = None
 
     @property
     def measured(self) -> float:
-        """The largest measured error (weight and every input source)."""
-        return max([self.weight_error, *self.input_errors.values()])
+        """The largest measured error under ``β`` (weight and every input source; sources a
+        rotation measure does not bound are ``nan`` and skipped)."""
+        return max(value for value in [self.weight_error, *self.input_errors.values()]
+                   if not math.isnan(value))
 
     @property
     def passed(self) -> bool:
-        """``measured ≤ β + tolerance``."""
-        return self.measured <= self.bound + self.tolerance
+        """``measured ≤ β + tolerance`` (and the exact elements within ``exact_bound``)."""
+        exact_ok = self.exact_error is None or \
+            self.exact_error <= self.exact_bound + self.tolerance
+        return self.measured <= self.bound + self.tolerance and exact_ok
 
 
 def effective_rows(module: nn.Module, name: str) -> tuple[np.ndarray, np.ndarray, torch.dtype]:
@@ -217,9 +276,10 @@ def check_rows(rows: np.ndarray, theta_rows: np.ndarray, actions: Sequence[Group
                bound: float, tolerance: float = 0.0,
                inputs: Optional[Mapping[str, np.ndarray]] = None, name: str = '',
                kind: str = '', softness: float = float('nan'), kept: int = -1,
-               side: str = 'kernel', rule: str = ''
-               ) -> TensorCheck:
-    """Measure ``e_W`` and ``e_X`` for every action; pair them with ``bound``."""
+               side: str = 'kernel', rule: str = '', exact_bound: Optional[float] = None,
+               asymmetry: Optional[tuple] = None) -> TensorCheck:
+    """Measure ``e_W`` and ``e_X`` for every action; pair them with ``bound`` (actions of the
+    exact elements of ``generator='resampled'`` with ``exact_bound``)."""
     inputs = dict(inputs or {})
     per_action = {}
     for action in actions:
@@ -227,14 +287,21 @@ def check_rows(rows: np.ndarray, theta_rows: np.ndarray, actions: Sequence[Group
         for source, fields in inputs.items():
             errors[source] = relative_errors(rows, theta_rows, action, fields, side)
         per_action[action.label] = errors
+    main = [per_action[a.label] for a in actions if a.bound == 'bound']
+    exact = [value for a in actions if a.bound == 'exact_bound'
+             for value in per_action[a.label].values()]
+
+    def largest(key):
+        values = [errors[key] for errors in main if not math.isnan(errors[key])]
+        return max(values) if values else float('nan')  # nan: not measured
+
     size = int(round(math.sqrt(rows.shape[1])))
     return TensorCheck(
         name=name, kind=kind, grid_size=size, softness=softness, kept=kept, total=rows.shape[1],
-        bound=bound, tolerance=tolerance, rule=rule,
-        weight_error=max(errors['weight'] for errors in per_action.values()),
-        input_errors={source: max(errors[source] for errors in per_action.values())
-                      for source in inputs},
-        per_action=per_action)
+        bound=bound, tolerance=tolerance, rule=rule, weight_error=largest('weight'),
+        input_errors={source: largest(source) for source in inputs}, per_action=per_action,
+        exact_bound=exact_bound if exact else None,
+        exact_error=max(exact) if exact else None, asymmetry=asymmetry)
 
 
 def check_model_certificates(model: nn.Module, inputs: Optional[Mapping[str, object]] = None,
@@ -258,6 +325,7 @@ def check_model_certificates(model: nn.Module, inputs: Optional[Mapping[str, obj
         raise ValueError(f'{type(model).__name__} carries no soft equivariance (inject first)')
     owners = {key: (module, name) for key, module, name in projected_parameters(model)}
     fields_by_size: dict[int, dict] = {}       # tensors of one grid size share their inputs
+    measure_asymmetry(model, report)           # of the weights loaded now
     checks = []
     for entry in report.projected:
         if entry.identity:
@@ -266,7 +334,7 @@ def check_model_certificates(model: nn.Module, inputs: Optional[Mapping[str, obj
         rows, theta_rows, dtype = effective_rows(module, name)
         certificate = entry.certificate
         actions = group_actions(report.group, entry.grid_size, angles_deg,
-                                certificate.generator)
+                                certificate.generator, report.angle_range)
         if entry.grid_size not in fields_by_size:
             fields_by_size[entry.grid_size] = {
                 source: patch_source.patches(entry.grid_size, count)
@@ -279,21 +347,29 @@ def check_model_certificates(model: nn.Module, inputs: Optional[Mapping[str, obj
                                  kind=entry.kind, softness=entry.softness,
                                  kept=certificate.kept,
                                  side='kernel' if entry.target == 'kernel' else 'data',
-                                 rule=f'{certificate.generator}:{certificate.cutoff.describe()}'))
+                                 rule=f'{certificate.generator}:{certificate.cutoff.describe()}',
+                                 exact_bound=certificate.exact_bound,
+                                 asymmetry=entry.asymmetry))
     return checks
 
 
 def format_checks(checks: Sequence[TensorCheck], sources: Sequence[str] = (),
                   markdown: bool = False) -> str:
-    """A table: name, kind, k, softness, kept/N, bound β, measured e_W and e_X, ok."""
-    header = ['name', 'kind', 'k', 'rule', 'kept/N', 'bound β', 'weight e_W',
-              *[f'{source} e_X' for source in sources], 'ok']
+    """A table: name, kind, k, rule, kept/N, asymmetry of θ → of W, bound β, measured e_W
+    and e_X, the exact elements' bound and error (``'resampled'``), ok."""
+    header = ['name', 'kind', 'k', 'rule', 'kept/N', 'asymmetry', 'bound β', 'weight e_W',
+              *[f'{source} e_X' for source in sources], 'exact bound', 'exact e', 'ok']
     rows = []
     for check in checks:
+        asymmetry = '-' if check.asymmetry is None else \
+            f'{100 * check.asymmetry[0]:.0f}%→{100 * check.asymmetry[1]:.0f}%'
         rows.append([check.name, check.kind, str(check.grid_size), check.rule,
-                     f'{check.kept}/{check.total}', f'{check.bound:.4g}',
+                     f'{check.kept}/{check.total}', asymmetry, f'{check.bound:.4g}',
                      f'{check.weight_error:.4g}',
-                     *[f'{check.input_errors[source]:.4g}' for source in sources],
+                     *['-' if math.isnan(check.input_errors[source])
+                       else f'{check.input_errors[source]:.4g}' for source in sources],
+                     '-' if check.exact_bound is None else f'{check.exact_bound:.4g}',
+                     '-' if check.exact_error is None else f'{check.exact_error:.4g}',
                      'yes' if check.passed else 'NO'])
     if markdown:
         rows = [[f'`{row[0]}`'] + row[1:] for row in rows]

@@ -17,7 +17,11 @@ the bound ``β`` of the projection report next to the measured relative errors
   handwritten digits) or a directory of images;
 
 ``g`` runs over the group's generators (``c_g = 1``) and rotations by ``--angles`` through the
-Lie generator (``c_g = |t|``). ``ok`` is ``measured ≤ β`` plus a float-rounding allowance.
+Lie generator (``c_g = |t|``); for ``generator='resampled'`` (the default) ``e_W`` is the
+root-mean-square asymmetry under the evaluation's rotations (``mmsofteq.utils.rotate_field``)
+and the exact quarter turn / reflections are checked against ``exact_bound``. The
+``asymmetry`` column is each tensor's relative asymmetry under those rotations, of ``θ`` and of
+the projected weight. ``ok`` is ``measured ≤ β`` plus a float-rounding allowance.
 Exit status 1 if any tensor fails.
 """
 import argparse
@@ -89,6 +93,8 @@ def main(argv=None) -> int:
     from mmengine.runner import load_checkpoint
 
     from mmsofteq.apis import build_model_from_config, load_config, quiet_logging
+    from mmsofteq.nn import softeq_report
+    from mmsofteq.nn.report import BOUND_MEANING
 
     cfg = load_config(args.config, args.cfg_options)
     if not args.checkpoint:
@@ -110,6 +116,12 @@ def main(argv=None) -> int:
           f'inputs: {", ".join(sources)} x {args.count}; Lie angles: '
           f'{", ".join(f"{a:g}°" for a in args.angles)})')
     print(format_checks(checks, list(sources), markdown=args.markdown))
+    report = softeq_report(model)
+    if report.measure:
+        print(f'asymmetry: of θ → of W, sqrt(Σ_s E_T ‖V_T (T − I) w_s‖² / Σ_s ‖w_s‖²), T ∼ '
+              f'{report.measure} (the rotated evaluation\'s bilinear resampling)')
+    if report.generator in BOUND_MEANING:
+        print('bound: ' + BOUND_MEANING[report.generator].format(measure=report.measure))
     if args.per_action:
         for check in checks:
             for label, errors in check.per_action.items():

@@ -71,9 +71,11 @@ def test_measured_error_never_exceeds_the_bound(model_name, group):
             assert 'rel_pos' in kinds
         for check in checks:
             assert check.passed, (check.name, check.measured, check.bound)
-            # inputs never see more than the weight (Cauchy-Schwarz)
-            for error in check.input_errors.values():
-                assert error <= check.weight_error * (1 + 1e-9) + 1e-12
+            # the rotation measure bounds the weight only; the exact elements are checked
+            assert all(np.isnan(error) for error in check.input_errors.values())
+            assert check.exact_error <= check.exact_bound + check.tolerance
+            before, after = check.asymmetry
+            assert after <= before + 1e-6 and after <= check.bound + check.tolerance + 1e-6
         worst[softness] = max(check.weight_error for check in checks)
     assert worst[0.0] <= 1e-5                      # strict: invariant up to float32 rounding
     assert worst[levels[-1]] > 100 * max(worst[0.0], 1e-7)   # soft: a real, non-zero error
@@ -86,15 +88,18 @@ def test_check_fails_for_a_weight_the_certificate_does_not_describe():
     actions = group_actions('SO2', k)
     honest = check_rows(theta @ projector.matrix, theta, actions,
                         bound=projector.certificate.bound, inputs={'random': RandomPatches()
-                                                                   .patches(k, 32)})
+                                                                   .patches(k, 32)},
+                        exact_bound=projector.certificate.exact_bound)
     assert honest.passed and honest.weight_error > 0
     # the unprojected θ is not bounded by the certificate of P
-    perturbed = check_rows(theta, theta, actions, bound=projector.certificate.bound)
+    perturbed = check_rows(theta, theta, actions, bound=projector.certificate.bound,
+                           exact_bound=projector.certificate.exact_bound)
     assert not perturbed.passed
     assert perturbed.weight_error > projector.certificate.bound
     # and the honest weight fails a bound that is too small
     too_small = check_rows(theta @ projector.matrix, theta, actions,
-                           bound=0.5 * honest.weight_error)
+                           bound=0.5 * honest.weight_error,
+                           exact_bound=projector.certificate.exact_bound)
     assert not too_small.passed
 
 
@@ -106,31 +111,51 @@ def test_model_check_fails_when_the_projector_buffer_is_tampered_with():
     conv._buffers[BUFFER_PREFIX + 'weight'] = torch.eye(buffer.shape[0], dtype=buffer.dtype)
     failed = [check for check in check_model_certificates(model, count=8) if not check.passed]
     assert [check.name for check in failed] == ['conv1.weight']
-    assert failed[0].bound == 0.0 and failed[0].weight_error > 0.1
+    assert failed[0].bound < 1e-12 and failed[0].weight_error > 0.1
 
 
 def test_group_actions_are_the_generators_the_projector_was_built_from():
-    actions = group_actions('SO2', 4, angles_deg=(30.0, ))
+    actions = group_actions('SO2', 4, angles_deg=(30.0, ), generator='spectral')
     assert [a.label for a in actions] == ['so2 t=30°', 'rot90']
     assert actions[0].scale == pytest.approx(np.pi / 6)
     from scipy.linalg import expm
     assert np.allclose(actions[0].matrix, expm(np.pi / 6 * rotation_generator(4)))
     assert np.array_equal(actions[1].matrix, quarter_turn_operator(4)) and actions[1].scale == 1
     # the invariant projectors of reflection groups stack every reflection of the square
-    assert [a.label for a in group_actions('D4', 3)] == [
+    assert [a.label for a in group_actions('D4', 3, generator='spectral')] == [
         'rot90', 'flip_x', 'rot90∘flip_x', 'rot180∘flip_x', 'rot270∘flip_x']
+    # 'resampled': the rotation measure, then the exact elements (bounded by exact_bound)
+    resampled = group_actions('O2', 3)
+    assert [a.label for a in resampled][0] == 'asymmetry U(-30°,30°) and reflections'
+    assert [a.bound for a in resampled] == ['bound'] + ['exact_bound'] * 5
     bilinear = group_actions('C36', 5, generator='bilinear')
     assert [a.label for a in bilinear] == ['bilinear_rot10']
     assert bilinear[0].scale == pytest.approx(np.pi / 18)  # the error per 10° step
     with pytest.raises(ValueError, match='non-zero'):
-        group_actions('SO2', 3, angles_deg=(0.0, ))
+        group_actions('SO2', 3, angles_deg=(0.0, ), generator='spectral')
+
+
+@pytest.mark.parametrize('group, k', [('SO2', 3), ('SO2', 8), ('O2', 5), ('C8', 6), ('D3', 4)])
+def test_rotate_field_asymmetry_equals_the_quadratic_form_the_projector_orders_by(group, k):
+    """Two implementations of the same expectation: the tool rotates each slice with
+    ``rotate_field`` (torch grid_sample) and masks where the rotated ones field is 1; the
+    projector's form Q_μ is assembled from sparse bilinear weights. They must agree."""
+    from certificate_check import measured_asymmetry
+
+    from mmsofteq.groups import asymmetry_form, evaluation_measure, parse_group
+    measure = evaluation_measure(parse_group(group))
+    rows = np.random.default_rng(k).normal(size=(6, k * k))
+    form = asymmetry_form(k, measure)
+    expected = np.sqrt(np.einsum('ij,jk,ik->i', rows, form, rows))
+    np.testing.assert_allclose(measured_asymmetry(rows, measure), expected, rtol=1e-9,
+                               atol=1e-12)
 
 
 def test_input_error_is_the_change_of_the_slice_response_to_a_rotated_patch():
     k = 3
     rows = np.random.default_rng(1).normal(size=(4, k * k))
     patch = np.random.default_rng(2).normal(size=(1, k * k))
-    rot90 = group_actions('C4', k)[0]
+    rot90 = group_actions('C4', k, generator='spectral')[0]
     rotated = np.rot90(patch.reshape(k, k)).reshape(1, -1)
     expected = (np.abs(rows @ rotated.T - rows @ patch.T).ravel()
                 / (np.linalg.norm(rows, axis=1) * np.linalg.norm(patch))).max()
@@ -175,7 +200,7 @@ def test_tool_prints_bound_and_measured_errors(tmp_path, capsys):
     # the rule column names the generator and the cutoff each bound was computed for
     header = next(line for line in out.splitlines() if 'bound β' in line).split()
     assert 'rule' in header
-    assert 'spectral:hard(s=0.9,frequency)' in out
+    assert 'resampled:hard(s=0.9,frequency)' in out
 
 
 def test_tool_names_the_papers_discretisation_in_the_rule_column(tmp_path, capsys):
@@ -211,7 +236,9 @@ def test_tool_checks_the_weights_of_a_checkpoint(tmp_path, capsys):
     assert 'zero_stem.pth' in out
     stem = next(line.split() for line in out.splitlines()
                 if line.startswith('backbone.conv1.weight'))
-    assert stem[6:8] == ["0", "0"], out      # weight e_W and random e_X of an all-zero θ
+    # an all-zero θ: no asymmetry, weight e_W 0, random e_X not bounded by the measure ('-'),
+    # the exact elements' error 0
+    assert stem[5] == '0%→0%' and stem[7:9] == ['0', '-'] and stem[10] == '0', out
 
 
 @pytest.mark.parametrize('argv, message', [
