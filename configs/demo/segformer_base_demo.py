@@ -1,8 +1,8 @@
 # The embedded demo, Base twin: SegFormer (the MiT-B0 recipe of configs/segformer_base_voc.py
 # with one block per stage) fine-tuned on the offline digits set (data/demo_voc as run_demo.py
-# writes it: 11 classes, 32 x 32 canvases with one real handwritten digit from scikit-learn
+# writes it: 11 classes, 33 x 33 canvases with one real handwritten digit from scikit-learn
 # filling 45-65 % of the side, labelled where its ink exceeds 0.2, no ignore band, 2,000 train /
-# 100 val; docs/demo_data.md), from
+# 1,000 val; docs/demo_data.md), from
 # the weights of a short pretraining on the same upright images (segformer_pretrain_demo.py). Its soft-equivariant twin is segformer_softeq_demo.py: same
 # start, data, schedule and rotated evaluation (mIoU / aIoU / cIoU / eErr).
 #   python tools/demo/run_demo.py     # make demo: data, pretraining, both fine-tunings, table
@@ -15,7 +15,12 @@ demo_metainfo = dict(
     palette=[[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0], [0, 0, 128], [128, 0, 128],
              [0, 128, 128], [128, 128, 128], [64, 0, 0], [192, 0, 0], [64, 128, 0]])
 
-crop_size = (32, 32)
+# 33 px: the patch embeddings of all four stages (7x7/4, then 3x3/2) sample on grids that are
+# symmetric about the image centre (9, 5, 3, 2 tokens), so a rotation about the centre maps
+# tokens onto tokens; at 32 px the stride-4 grid sits 1.5 px off centre and that offset, not
+# the kernels, dominates eErr (docs/math.md §4; tools/analysis_tools/strict_invariance.py
+# --grid-only lists the off-centre layers: here only the spatial-reduction convs).
+crop_size = (33, 33)
 # Upright images only: no rotation (nor flip: a mirrored digit is another symbol), so what
 # the rotated evaluation measures is what the model learnt about rotations by itself.
 train_pipeline = [

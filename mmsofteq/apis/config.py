@@ -149,18 +149,25 @@ def _with_data_preprocessor(model_cfg: dict, cfg: Config) -> dict:
     return model_cfg
 
 
-def build_model_from_config(cfg: Config, quiet: bool = False) -> nn.Module:
+def build_model_from_config(cfg: Config, quiet: bool = False,
+                            require_softeq: bool = True) -> nn.Module:
     """Build ``cfg.model`` as the Runner would, with the config's soft equivariance applied.
 
     Args:
         cfg: the config.
         quiet: log only warnings while building (the projection report and mmengine's
             INFO messages are not written); for tools that print the report themselves.
+        require_softeq: refuse a config without soft equivariance (``False``: build it as
+            it is, for checks that apply to any model).
 
     Raises:
-        ValueError: the config has no soft equivariance (or has it twice).
+        ValueError: the config has no soft equivariance and ``require_softeq`` (or has it
+            twice).
     """
-    softeq, where = softeq_of_config(cfg)
+    if find_softeq(cfg) is None and not require_softeq:
+        softeq, where = None, 'model'
+    else:
+        softeq, where = softeq_of_config(cfg)
     if cfg.get('default_scope', None) is not None:
         init_default_scope(cfg.default_scope)
     with quiet_logging(quiet):

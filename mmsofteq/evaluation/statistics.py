@@ -187,3 +187,68 @@ def geometric_mean(a: float, b: float) -> float:
 def exact_mean(values: Sequence[float]) -> float:
     """Correctly rounded mean (``math.fsum``): independent of the order of ``values``."""
     return math.fsum(values) / len(values) if len(values) else float('nan')
+
+
+def pixel_flips(reference_logits: torch.Tensor, other_logits: torch.Tensor,
+                valid: torch.Tensor) -> tuple[int, int]:
+    """``(flips, valid pixels)``: how many valid pixels change their predicted class between
+    ``reference_logits`` and ``other_logits`` (``(C, H, W)`` each; ``valid`` ``(H, W)`` or
+    ``(1, H, W)`` bool). Separates "predicts the rotated image differently" from "is less
+    sure" (which KL also counts)."""
+    if reference_logits.shape != other_logits.shape:
+        raise ValueError(f'logits differ in shape: {tuple(reference_logits.shape)} vs '
+                         f'{tuple(other_logits.shape)}')
+    mask = valid.reshape(reference_logits.shape[-2:]).bool()
+    changed = reference_logits.argmax(0) != other_logits.argmax(0)
+    return int((changed & mask).sum()), int(mask.sum())
+
+
+def paired_mean_difference(first: Sequence[float], second: Sequence[float]
+                           ) -> tuple[float, float]:
+    """``(mean of second − first, its standard error)`` over paired per-image values
+    (``sd / sqrt(n)`` of the differences; ``nan`` error for fewer than 2 pairs)."""
+    first, second = np.asarray(first, np.float64), np.asarray(second, np.float64)
+    if first.shape != second.shape or first.ndim != 1:
+        raise ValueError(f'paired values need equal 1-D shapes, got {first.shape} and '
+                         f'{second.shape}')
+    differences = second - first
+    error = (float(differences.std(ddof=1) / math.sqrt(differences.size))
+             if differences.size > 1 else float('nan'))
+    return float(differences.mean()), error
+
+
+def paired_bootstrap_iou(first: Dict[str, np.ndarray], second: Dict[str, np.ndarray],
+                         draws: int = 1000, seed: int = 0) -> Dict[str, tuple[float, float]]:
+    """Differences ``second − first`` of mIoU, aIoU and cIoU (x100) with paired bootstrap
+    standard errors, from per-image histograms.
+
+    Args:
+        first, second: ``{'clean': (n, 4, C), 'rotated': (n, 4, C)}`` per-image histograms
+            (``segmentation_histograms``) of two models on the same ``n`` images, same order.
+        draws: bootstrap resamples of the images (the same resample for both models).
+        seed: numpy seed of the resampling.
+
+    Returns:
+        ``{'mIoU' | 'aIoU' | 'cIoU': (difference, standard error)}``.
+    """
+    arrays = [np.asarray(model[key], np.float64) for model in (first, second)
+              for key in ('clean', 'rotated')]
+    if len({a.shape for a in arrays}) != 1 or arrays[0].ndim != 3:
+        raise ValueError('paired histograms need equal (n, 4, C) shapes, got '
+                         f'{[a.shape for a in arrays]}')
+
+    def scores(pick):
+        values = []
+        for clean, rotated in (arrays[:2], arrays[2:]):
+            miou = 100 * float(iou_summary(clean[pick].sum(0))['mIoU'])
+            aiou = 100 * float(iou_summary(rotated[pick].sum(0))['mIoU'])
+            values.append(np.array([miou, aiou, geometric_mean(miou, aiou)]))
+        return values[1] - values[0]
+
+    rng = np.random.default_rng(seed)
+    count = arrays[0].shape[0]
+    estimate = scores(np.arange(count))
+    resampled = np.array([scores(rng.integers(count, size=count)) for _ in range(draws)])
+    errors = resampled.std(axis=0, ddof=1)
+    return {key: (float(estimate[i]), float(errors[i]))
+            for i, key in enumerate(('mIoU', 'aIoU', 'cIoU'))}

@@ -12,6 +12,7 @@ from .reparam import (BUFFER_PREFIX, GridProjection, KernelProjection, OffsetGri
                       base_class, effective_state_dict, is_swapped, project_parameter,
                       projected_parameters, raw_parameters)
 from .report import ProjectedTensor, ProjectionReport, UntouchedTensor
+from .sampling_grids import GridOffset, grid_offset, off_centre_layers
 from .rules import BUILTIN_RULES, KINDS, TARGETS, Rule, register_rules, rules_for
 
 __all__ = [
@@ -20,5 +21,5 @@ __all__ = [
     'OffsetGridProjection', 'base_class', 'effective_state_dict', 'is_swapped',
     'project_parameter', 'projected_parameters', 'raw_parameters', 'ProjectedTensor',
     'ProjectionReport', 'UntouchedTensor', 'BUILTIN_RULES', 'KINDS', 'TARGETS', 'Rule',
-    'register_rules', 'rules_for'
+    'register_rules', 'rules_for', 'GridOffset', 'grid_offset', 'off_centre_layers'
 ]

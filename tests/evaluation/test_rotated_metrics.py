@@ -50,8 +50,8 @@ def test_iou_keys_and_known_values():
     # rotated: class0 I=1 U=2, class1 I=1 U=2, class2 I=2 U=2
     metrics = evaluate(RotatedIoUMetric(), [seg_sample(0, pred, gt, rotated_pred, rotated_gt)])
     # mmseg's IoUMetric keys (aAcc = pixel accuracy), then the rotated ones
-    assert list(metrics) == ['aAcc', 'mIoU', 'mAcc', 'aIoU', 'cIoU', 'eErr', 'rotated_aAcc',
-                             'rotated_mAcc']
+    assert list(metrics) == ['aAcc', 'mIoU', 'mAcc', 'aIoU', 'cIoU', 'eErr', 'flip',
+                             'rotated_aAcc', 'rotated_mAcc']
     miou = 100 * (2 / 4 + 2 / 3 + 1 / 2) / 3
     aiou = 100 * (1 / 2 + 1 / 2 + 2 / 2) / 3
     assert metrics['mIoU'] == pytest.approx(miou)
@@ -263,3 +263,50 @@ def test_building_a_rotated_metric_never_warns_about_its_prefix(metric_type, rec
     texts = records + [str(warning.message) for warning in recwarn]
     assert not [text for text in texts if 'prefix' in text.lower()], texts
     assert metric.prefix == ''
+
+
+def test_flip_rate_counts_valid_pixels_whose_class_changes_and_records_reach_the_file(tmp_path):
+    """Hand case: 2 images. Image 0: 3 of its 4 valid pixels keep their argmax, one flips;
+    image 1: both valid pixels flip. 'image' reduction: (1/4 + 2/2)/2; 'pixel': 3/6."""
+    import json
+
+    import numpy as np
+
+    def logits(classes):  # one-hot logits (3, 1, W) of a class map
+        return torch.nn.functional.one_hot(torch.tensor([classes]), len(CLASSES)).permute(
+            2, 0, 1).float()
+
+    gt = torch.zeros(1, 5, dtype=torch.long)
+    samples = [seg_sample(index, gt, gt, gt, gt, clean_logits=logits(reference),
+                          rotated_logits=logits(other), rotated_clean_logits=logits(reference),
+                          valid=torch.tensor([valid]).bool())
+               for index, (reference, other, valid) in enumerate([
+                   ([0, 1, 1, 0, 1], [0, 1, 0, 0, 0], [1, 1, 1, 1, 0]),
+                   ([0, 0, 1, 1, 1], [1, 1, 1, 1, 1], [1, 1, 0, 0, 0])])]
+    out = tmp_path / 'records.json'
+    metrics = evaluate(RotatedIoUMetric(per_image_file=str(out)), samples)
+    assert metrics['flip'] == pytest.approx(100 * (1 / 4 + 2 / 2) / 2)
+    pixel = evaluate(RotatedIoUMetric(eerr_reduction='pixel'), samples)
+    assert pixel['flip'] == pytest.approx(100 * 3 / 6)
+    records = json.loads(out.read_text())
+    assert [(r['index'], r['flips'], r['valid']) for r in records] == [(0, 1, 4), (1, 2, 2)]
+    assert np.asarray(records[0]['clean']).shape == (4, len(CLASSES))
+
+
+def test_paired_statistics_against_hand_values():
+    import numpy as np
+
+    from mmsofteq.evaluation.statistics import paired_bootstrap_iou, paired_mean_difference
+    difference, error = paired_mean_difference([1.0, 2.0, 3.0], [2.0, 2.0, 5.0])
+    assert difference == pytest.approx(1.0)                    # differences 1, 0, 2
+    assert error == pytest.approx(1.0 / math.sqrt(3))          # sd 1
+    # two images, one class: model A hits image 0 only, model B both (clean and rotated)
+    first = np.array([[[1, 1, 1, 1]], [[0, 1, 0, 1]]], dtype=float).transpose(0, 2, 1)
+    second = np.array([[[1, 1, 1, 1]], [[1, 1, 1, 1]]], dtype=float).transpose(0, 2, 1)
+    result = paired_bootstrap_iou(dict(clean=first, rotated=first),
+                                  dict(clean=second, rotated=second), draws=400, seed=0)
+    for key in ('mIoU', 'aIoU', 'cIoU'):
+        value, spread = result[key]
+        assert value == pytest.approx(100 * (1 - 1 / 2))
+        # resamples give 0 (image 0 twice, p 1/4), 50 (p 1/2) or 100 (p 1/4): sd √1250 ≈ 35
+        assert 25 < spread < 45

@@ -15,7 +15,10 @@ The projected weights are invariant at every size; what the size decides is whet
 *sampling grids* of the strided layers are: a stride-``s`` layer only maps the quarter turn of
 its input to the quarter turn of its output when its sampling positions are symmetric about
 the centre, which ties the input size to the stride, kernel and padding of every downsampling
-step (docs/math.md, "Exact invariance and input size").
+step (docs/math.md, "Exact invariance and input size"). The ``off-centre layers`` column lists
+them per size (``mmsofteq.nn.off_centre_layers``: one forward pass with hooks; the first is
+named, with how far its output grid sits from the centre); ``--grid-only`` prints that check
+alone, for any mmseg/mmpretrain config (no softeq needed, nothing projected).
 """
 import argparse
 
@@ -31,6 +34,8 @@ def parse_args(argv=None):
     parser.add_argument('--sizes', type=int, nargs='+', required=True,
                         help='square input sizes to measure')
     parser.add_argument('--seed', type=int, default=0, help='seed of weights and inputs')
+    parser.add_argument('--grid-only', action='store_true',
+                        help='only check which layers sample off centre (any config)')
     add_config_arguments(parser)
     return parser.parse_args(argv)
 
@@ -66,14 +71,29 @@ def main(argv=None):
     from mmsofteq.apis import load_config
     from mmsofteq.utils import text_table
 
+    from mmsofteq.nn import off_centre_layers
+
     cfg = load_config(args.config, args.cfg_options)
     segmentation = cfg.get('default_scope') == 'mmseg'
-    model = strict_model(cfg, args.seed)
-    rows = [(size, f'{relative_error(model, size, args.seed, segmentation):.2e}')
-            for size in args.sizes]
-    print(f'{args.config}: strict C4 (softness 0), seed {args.seed}, '
-          f"{'‖f(rot x) − rot f(x)‖' if segmentation else '‖f(rot x) − f(x)‖'} / ‖f(x)‖")
-    print(text_table(('input size', 'relative error'), rows))
+    if args.grid_only:
+        from mmsofteq.apis import build_model_from_config
+        model = build_model_from_config(cfg, quiet=True, require_softeq=False)
+    else:
+        model = strict_model(cfg, args.seed)
+    rows = []
+    for size in args.sizes:
+        offsets = off_centre_layers(model, size)
+        grid = 'none (centred)' if not offsets else \
+            f'{len(offsets)}, first {offsets[0].describe()}'
+        error = [] if args.grid_only else \
+            [f'{relative_error(model, size, args.seed, segmentation):.2e}']
+        rows.append((size, *error, grid))
+    if not args.grid_only:
+        print(f'{args.config}: strict C4 (softness 0), seed {args.seed}, '
+              f"{'‖f(rot x) − rot f(x)‖' if segmentation else '‖f(rot x) − f(x)‖'} / ‖f(x)‖")
+    header = ('input size', 'off-centre layers') if args.grid_only else (
+        'input size', 'relative error', 'off-centre layers')
+    print(text_table(header, rows))
     return rows
 
 

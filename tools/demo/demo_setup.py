@@ -74,7 +74,10 @@ class DemoTask:
         return args
 
 
-SEG_METRICS = (('mIoU', 'mIoU'), ('aIoU', 'aIoU'), ('cIoU', 'cIoU'), ('eErr', 'eErr'))
+SEG_METRICS = (('mIoU', 'mIoU'), ('aIoU', 'aIoU'), ('cIoU', 'cIoU'), ('eErr', 'eErr'),
+               ('flip', 'flip'))
+#: Where a twin's rotated metric writes every val image's record (in its stage folder).
+PER_IMAGE_FILE = 'per_image.json'
 CLS_METRICS = (('Acc', 'accuracy/top1'), ('aAcc', 'rotated_accuracy/top1'), ('cAcc', 'cAcc'),
                ('iErr', 'iErr'))
 ROTATION_NOTE = ('x100; each val image once upright and once rotated by its seeded angle '
@@ -91,9 +94,10 @@ DEMO_TASKS: Dict[str, DemoTask] = {
                    'finetune_iters', True, 'SoftEq')),
         'data/demo_voc', dict(root='--out', num_train='--num-train', num_val='--num-val'),
         'iters', SEG_METRICS, ROTATION_NOTE,
-        # one digit filling 45-65 % of a 32 px canvas, labelled where its ink is > 0.2, no
-        # ignore band (docs/demo_data.md)
-        data_options=('--num-train', '2000', '--num-val', '100', '--size', '32',
+        # one digit filling 45-65 % of a 33 px canvas, labelled where its ink is > 0.2, no
+        # ignore band; 1,000 val images so that paired differences are measurable
+        # (docs/demo_data.md)
+        data_options=('--num-train', '2000', '--num-val', '1000', '--size', '33',
                       '--max-digits', '1', '--ink-fraction', '0.45', '0.65', '--boundary', '0',
                       '--threshold', '0.2')),
     'cls': DemoTask(
@@ -117,6 +121,43 @@ def stage_table(task: DemoTask, records: Dict[str, object]) -> Tuple[List[str], 
         rows.append([stage.name, stage.model, f'{softness:g}' if isinstance(softness, float)
                      else softness] + [f'{record.metrics[key]:.2f}' for _, key in task.metrics])
     return columns, rows
+
+
+def paired_differences(base_file: str, softeq_file: str, draws: int = 1000,
+                       seed: int = 0) -> Dict[str, Tuple[float, float]]:
+    """``{metric: (SoftEq − Base, standard error)}`` from the twins' per-image records:
+    mIoU / aIoU / cIoU by a paired bootstrap over the images, eErr / flip as the mean of the
+    per-image differences (x100 each).
+
+    Raises:
+        ValueError: the two files hold different images.
+    """
+    import json
+
+    import numpy as np
+
+    from mmsofteq.evaluation.statistics import paired_bootstrap_iou, paired_mean_difference
+
+    records = []
+    for path in (base_file, softeq_file):
+        with open(path, encoding='utf-8') as file:
+            records.append(json.load(file))
+    if [r['index'] for r in records[0]] != [r['index'] for r in records[1]]:
+        raise ValueError(f'{base_file} and {softeq_file} hold different images')
+    histograms = [{key: np.array([r[key] for r in model]) for key in ('clean', 'rotated')}
+                  for model in records]
+    differences = paired_bootstrap_iou(*histograms, draws=draws, seed=seed)
+    for key, numerator in (('eErr', 'kl_sum'), ('flip', 'flips')):
+        per_image = [[100 * r[numerator] / r['valid'] for r in model if r['valid'] > 0]
+                     for model in records]
+        differences[key] = paired_mean_difference(*per_image)
+    return differences
+
+
+def difference_row(task: DemoTask, differences: Dict[str, Tuple[float, float]]) -> list:
+    """The table's last row: each metric's SoftEq − Base difference ± its standard error."""
+    return ['SoftEq − Base', f'paired, {len(differences) and "± s.e."}', ''] + [
+        f'{differences[key][0]:+.2f} ± {differences[key][1]:.2f}' for _, key in task.metrics]
 
 
 def set_data_root(cfg, data_root: str) -> int:

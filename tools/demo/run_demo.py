@@ -37,8 +37,8 @@ import time
 
 import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 # Siblings in tools/demo/ (the script's folder is on sys.path when it runs).
-from demo_setup import (DEMO_TASKS, rescale_schedule, schedule_length, set_data_root,
-                        stage_table)
+from demo_setup import (DEMO_TASKS, PER_IMAGE_FILE, difference_row, paired_differences,
+                        rescale_schedule, schedule_length, set_data_root, stage_table)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONVERTER = osp.join(ROOT, 'tools', 'dataset_converters', 'demo_digits.py')
@@ -64,6 +64,9 @@ def parse_args(argv=None):
     parser.add_argument('--max-epochs', type=int, help='cls: training epochs (default: 3)')
     parser.add_argument('--softness', type=float,
                         help='seg: softness of the SoftEq twin (default: its config\'s)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seg: seed of both fine-tunings (the pretraining keeps its own); '
+                        'docs/demo_data.md has the table over seeds 0-2')
     parser.add_argument('--retrain', action='store_true',
                         help='run every stage again, even if finished earlier')
     parser.add_argument('--num-images', type=int, default=4, help='val images in the PNG')
@@ -110,8 +113,14 @@ def make_data(args) -> None:
     print(f'[demo] data {done.stdout.strip()} ({time.time() - start:.1f} s)', flush=True)
 
 
-def stage_cfg(args, stage, load_from=None):
-    """The config of one stage, edited for this run (data root, schedule, softness)."""
+def stage_cfg(args, stage, load_from=None, validate=False):
+    """The config of one stage, edited for this run (data root, schedule, softness, seed).
+
+    Training runs skip the validation at their last iteration (``validate=False``): the test
+    that follows evaluates the same weights on the same images. The twins' rotated metric
+    writes every image's record (``per_image.json`` in the stage folder) for the paired
+    comparison.
+    """
     from mmsofteq.apis import load_config, merge_cfg_options
 
     cfg = load_config(osp.join(ROOT, stage.config))
@@ -121,10 +130,19 @@ def stage_cfg(args, stage, load_from=None):
         rescale_schedule(cfg, length)
     if stage.name == 'softeq' and args.softness is not None:
         merge_cfg_options(cfg, {'softeq.softness': args.softness})
+    if stage.start_from is not None and args.task == 'seg':
+        cfg.randomness = dict(cfg.get('randomness') or {}, seed=args.seed)
+    work_dir = osp.join(args.work_dir, stage.name)
+    if stage.compared and args.task == 'seg':
+        cfg.test_cfg.rotated_metric = dict(type='mmsofteq.RotatedIoUMetric',
+                                           clean_metrics=False,
+                                           per_image_file=osp.join(work_dir, PER_IMAGE_FILE))
+    if not validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     merge_cfg_options(cfg, args.cfg_options)  # after the demo's own edits
     if load_from is not None:
         cfg.load_from = load_from
-    cfg.work_dir = osp.join(args.work_dir, stage.name)
+    cfg.work_dir = work_dir
     return cfg
 
 
@@ -176,7 +194,7 @@ def draw(args, records):
     task = DEMO_TASKS[args.task]
     examples, labels, metainfo = [], [], None
     for stage in [s for s in task.stages if s.compared]:
-        cfg = stage_cfg(args, stage, records[stage.name].checkpoint)
+        cfg = stage_cfg(args, stage, records[stage.name].checkpoint, validate=True)
         cfg.work_dir = osp.join(cfg.work_dir, 'figure')
         cfg.experiment_name = f'demo_figure_{stage.name}'
         cfg.resume = False
@@ -220,7 +238,13 @@ def main(argv=None) -> int:
 
     task = DEMO_TASKS[args.task]
     columns, rows = stage_table(task, records)
+    differences = None
+    if args.task == 'seg':
+        differences = paired_differences(
+            *(osp.join(args.work_dir, name, PER_IMAGE_FILE) for name in ('base', 'softeq')))
+        rows.append(difference_row(task, differences))
     results = dict(columns=columns, rows=rows, figure=dict(path=png, rows=figure_rows),
+                   differences=differences, seed=args.seed,
                    stages={name: dict(checkpoint=record.checkpoint, metrics=record.metrics,
                                       projection=record.projection)
                            for name, record in records.items()},

@@ -17,6 +17,9 @@ use the paper's names:
                      (default) the mean over images of each image's mean over its valid
                      pixels; ``'pixel'`` one mean over every valid pixel of the evaluated set
                      (the paper's code pools the valid pixels of each batch).
+``flip``             the pixel flip rate: % of the valid pixels whose predicted class differs
+                     between ``rot f(x)`` and ``f(rot x)`` (reduced like eErr); next to eErr it
+                     tells "predicts differently" from "is less sure".
 ``rotated_aAcc``     ``aAcc`` on the rotated images and labels.
 ``rotated_mAcc``     ``mAcc`` on the rotated images and labels.
 ===================  ====================================================================
@@ -33,7 +36,10 @@ and two scalars.
 """
 from __future__ import annotations
 
+import json
 import math
+import os
+import tempfile
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
@@ -44,8 +50,8 @@ from mmengine.logging import MMLogger, print_log
 from ...registry import METRICS
 from ...structures import rotated_fields as fields
 from ...utils import text_table
-from ..statistics import (exact_mean, geometric_mean, iou_summary, segmentation_histograms,
-                          summed_pixel_kl_divergence)
+from ..statistics import (exact_mean, geometric_mean, iou_summary, pixel_flips,
+                          segmentation_histograms, summed_pixel_kl_divergence)
 
 EERR_REDUCTIONS = ('image', 'pixel')
 
@@ -67,6 +73,10 @@ class RotatedIoUMetric(BaseMetric):
             means, as in mmseg's ``IoUMetric``.
         clean_metrics: also report the clean ``aAcc``/``mIoU``/``mAcc``.
         eerr_reduction: ``'image'`` or ``'pixel'`` (module docstring).
+        per_image_file: if given, ``compute_metrics`` also writes every image's record
+            (dataset index, clean/rotated ``(4, C)`` histograms, summed KL, flips, valid
+            pixels) to this JSON file, for paired comparisons of two models on the same images
+            (``statistics.paired_mean_difference`` / ``paired_bootstrap_miou``).
         collect_device: ``'cpu'`` or ``'gpu'`` (mmengine).
         prefix: optional key prefix (``'prefix/mIoU'``); none by default.
         collect_dir: see mmengine's ``BaseMetric``.
@@ -84,6 +94,7 @@ class RotatedIoUMetric(BaseMetric):
                  nan_to_num: Optional[float] = None,
                  clean_metrics: bool = True,
                  eerr_reduction: str = 'image',
+                 per_image_file: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
@@ -100,6 +111,7 @@ class RotatedIoUMetric(BaseMetric):
         self.nan_to_num = nan_to_num
         self.clean_metrics = bool(clean_metrics)
         self.eerr_reduction = eerr_reduction
+        self.per_image_file = per_image_file
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Reduce each sample to histograms ``(4, C)`` (clean, rotated) and its summed KL
@@ -127,9 +139,12 @@ class RotatedIoUMetric(BaseMetric):
                 sample[fields.ROTATED_CLEAN_SEG_LOGITS]['data'],
                 sample[fields.ROTATED_SEG_LOGITS]['data'],
                 sample[fields.ROTATION_VALID_MASK]['data'])
+            flips, _ = pixel_flips(sample[fields.ROTATED_CLEAN_SEG_LOGITS]['data'],
+                                   sample[fields.ROTATED_SEG_LOGITS]['data'],
+                                   sample[fields.ROTATION_VALID_MASK]['data'])
             self.results.append(
                 dict(index=sample.get(fields.DATASET_INDEX), clean=clean, rotated=rotated,
-                     kl_sum=kl_sum, valid=valid))
+                     kl_sum=kl_sum, flips=flips, valid=valid))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Sum histograms, reduce the KLs (order-independent ``fsum``), report x100."""
@@ -141,19 +156,23 @@ class RotatedIoUMetric(BaseMetric):
             metrics.update(aAcc=100 * float(clean['pixel_acc']), mIoU=miou,
                            mAcc=100 * float(clean['mAcc']))
         metrics.update(aIoU=aiou, cIoU=geometric_mean(miou, aiou),
-                       eErr=100 * self._reduce_kl(results),
+                       eErr=100 * self._reduce(results, 'kl_sum'),
+                       flip=100 * self._reduce(results, 'flips'),
                        rotated_aAcc=100 * float(rotated['pixel_acc']),
                        rotated_mAcc=100 * float(rotated['mAcc']))
         self._log_class_table(clean, rotated)
+        if self.per_image_file:
+            write_per_image(self.per_image_file, results)
         return dict(metrics)
 
-    def _reduce_kl(self, results: List[dict]) -> float:
-        """eErr in nats: mean of per-image means, or one mean over all valid pixels."""
+    def _reduce(self, results: List[dict], key: str) -> float:
+        """A per-pixel sum (``kl_sum``: eErr in nats; ``flips``: flip fraction) reduced by
+        ``eerr_reduction``: mean of per-image means, or one mean over all valid pixels."""
         with_pixels = [r for r in results if r['valid'] > 0]
         if self.eerr_reduction == 'image':
-            return exact_mean([r['kl_sum'] / r['valid'] for r in with_pixels])
+            return exact_mean([r[key] / r['valid'] for r in with_pixels])
         total = sum(r['valid'] for r in with_pixels)
-        return math.fsum(r['kl_sum'] for r in with_pixels) / total if total else float('nan')
+        return math.fsum(r[key] for r in with_pixels) / total if total else float('nan')
 
     def _log_class_table(self, clean: dict, rotated: dict) -> None:
         logger: MMLogger = MMLogger.get_current_instance()
@@ -163,3 +182,17 @@ class RotatedIoUMetric(BaseMetric):
         print_log('per class results (clean and rotated):', logger)
         print_log('\n' + text_table(['Class', 'IoU', 'Acc', 'rotated IoU', 'rotated Acc'], rows),
                   logger=logger)
+
+
+def write_per_image(path: str, results: List[dict]) -> None:
+    """Write the per-image records (sorted by dataset index) to ``path`` as JSON, atomically
+    (a temporary file in the same folder, then ``os.replace``)."""
+    records = sorted(({'index': r['index'], 'clean': np.asarray(r['clean']).tolist(),
+                       'rotated': np.asarray(r['rotated']).tolist(), 'kl_sum': r['kl_sum'],
+                       'flips': r['flips'], 'valid': r['valid']} for r in results),
+                     key=lambda record: (record['index'] is None, record['index'] or 0))
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    with tempfile.NamedTemporaryFile('w', dir=folder, suffix='.tmp', delete=False) as file:
+        json.dump(records, file)
+    os.replace(file.name, path)

@@ -92,9 +92,30 @@ def test_the_twins_start_from_the_pretraining_and_are_compared_side_by_side(demo
     with open(work / 'demo_results.md', encoding='utf-8') as file:
         header = file.readline()
     assert [cell.strip() for cell in header.strip().strip('|').split('|')] == [
-        'stage', 'model', 'softness', 'mIoU', 'aIoU', 'cIoU', 'eErr']
+        'stage', 'model', 'softness', 'mIoU', 'aIoU', 'cIoU', 'eErr', 'flip']
     with Image.open(results['figure']['path']) as figure:
         assert figure.format == 'PNG' and min(figure.size) > 200
+
+
+def test_the_difference_row_is_paired_over_the_same_images(demo_run):
+    """SoftEq − Base: the metrics' own difference (eErr, flip: means of per-image terms, so
+    the paired mean equals the difference of the twins' metrics; mIoU/aIoU: the point
+    estimate of the paired bootstrap is the difference of the dataset scores), each with a
+    standard error, from per_image.json files that hold the same images in the same order."""
+    tmp, output = demo_run
+    results = _results(tmp / 'work')
+    differences = results['differences']
+    metrics = {stage: results['stages'][stage]['metrics'] for stage in ('base', 'softeq')}
+    for key in ('mIoU', 'aIoU', 'eErr', 'flip'):
+        value, error = differences[key]
+        assert value == pytest.approx(metrics['softeq'][key] - metrics['base'][key],
+                                      abs=0.01 if key in ('mIoU', 'aIoU') else 1e-6)
+        assert error >= 0
+    records = [json.load(open(tmp / 'work' / twin / 'per_image.json'))
+               for twin in ('base', 'softeq')]
+    assert [r['index'] for r in records[0]] == [r['index'] for r in records[1]] == [0, 1]
+    row = next(line for line in output.splitlines() if 'SoftEq − Base' in line)
+    assert re.search(r'[+-]\d+\.\d\d ± \d+\.\d\d', row)
 
 
 def test_figure_rows_are_the_same_images_for_both_twins_and_average_to_eerr(demo_run):
