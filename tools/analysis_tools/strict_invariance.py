@@ -1,7 +1,7 @@
 """Measure how exactly a strictly C4-projected model commutes with quarter turns, per input size.
 
     python tools/analysis_tools/strict_invariance.py CONFIG --sizes 224 225 [--seed 0]
-        [--cfg-options k=v ...]
+        [--per-stage] [--grid-only] [--cfg-options k=v ...]
 
 Builds the model of ``CONFIG`` on CPU from its own initialisation (no checkpoint), sets its
 soft equivariance to ``group='C4', softness=0`` (every projected kernel / grid exactly
@@ -9,7 +9,8 @@ rot90-invariant), puts it in eval mode and, for each square input size ``s``, fe
 ``N(0, 1)`` batch ``x (1, 3, s, s)`` and its quarter turn:
 
 * classifiers: ``err = ‖f(rot x) − f(x)‖ / ‖f(x)‖`` on the logits;
-* segmentors: ``err = ‖f(rot x) − rot f(x)‖ / ‖f(x)‖`` on the logits (``mode='tensor'``).
+* segmentors: ``err = ‖f(rot x) − rot f(x)‖ / ‖f(x)‖`` on the logits (``mode='tensor'``);
+  ``--per-stage`` adds the same for each feature map the backbone returns.
 
 The projected weights are invariant at every size; what the size decides is whether the
 *sampling grids* of the strided layers are: a stride-``s`` layer only maps the quarter turn of
@@ -34,6 +35,8 @@ def parse_args(argv=None):
     parser.add_argument('--sizes', type=int, nargs='+', required=True,
                         help='square input sizes to measure')
     parser.add_argument('--seed', type=int, default=0, help='seed of weights and inputs')
+    parser.add_argument('--per-stage', action='store_true',
+                        help='also measure each backbone output (stage) of a segmentor')
     parser.add_argument('--grid-only', action='store_true',
                         help='only check which layers sample off centre (any config)')
     add_config_arguments(parser)
@@ -66,6 +69,17 @@ def relative_error(model: torch.nn.Module, size: int, seed: int, segmentation: b
     return float((turned - expected).norm() / outputs.norm())
 
 
+def stage_errors(model: torch.nn.Module, size: int, seed: int) -> list:
+    """``‖g(rot x) − rot g(x)‖ / ‖g(x)‖`` for each feature map ``g`` the backbone returns."""
+    generator = torch.Generator().manual_seed(seed)
+    inputs = torch.randn(1, 3, size, size, generator=generator, dtype=torch.float32)
+    with torch.no_grad():
+        features = model.backbone(inputs)
+        turned = model.backbone(torch.rot90(inputs, 1, (2, 3)))
+    return [float((t - torch.rot90(f, 1, (2, 3))).norm() / f.norm())
+            for f, t in zip(features, turned)]
+
+
 def main(argv=None):
     args = parse_args(argv)
     from mmsofteq.apis import load_config
@@ -87,12 +101,15 @@ def main(argv=None):
             f'{len(offsets)}, first {offsets[0].describe()}'
         error = [] if args.grid_only else \
             [f'{relative_error(model, size, args.seed, segmentation):.2e}']
+        if args.per_stage and not args.grid_only:
+            error.append(', '.join(f'{e:.2e}' for e in stage_errors(model, size, args.seed)))
         rows.append((size, *error, grid))
     if not args.grid_only:
         print(f'{args.config}: strict C4 (softness 0), seed {args.seed}, '
               f"{'‖f(rot x) − rot f(x)‖' if segmentation else '‖f(rot x) − f(x)‖'} / ‖f(x)‖")
     header = ('input size', 'off-centre layers') if args.grid_only else (
-        'input size', 'relative error', 'off-centre layers')
+        'input size', 'relative error', *(['per stage'] if args.per_stage else []),
+        'off-centre layers')
     print(text_table(header, rows))
     return rows
 

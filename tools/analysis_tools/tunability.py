@@ -150,16 +150,20 @@ class SoftInvariantLinear(nn.Module):
         group: ``'SO2'`` or ``'O2'`` (any group ``invariant_projector`` accepts).
         softness: in ``[0, 1]``; 1 is the identity (no matmul with ``P`` in the forward).
         init_std: std of the normal init of ``θ`` (default ``1/sqrt(k²)``); ``b`` starts at 0.
+        angle_range: the rotations (degrees) whose asymmetry orders the directions
+            (``generator='resampled'``): the sweep passes its evaluation range.
 
     ``P`` is a non-persistent float32 buffer (derived data); ``certificate`` is the projector's
     ``ProjectionCertificate`` (kept/total directions, bound ``β``).
     """
 
     def __init__(self, canvas: int, out_features: int, group: str, softness: float,
-                 init_std: Optional[float] = None) -> None:
+                 init_std: Optional[float] = None,
+                 angle_range: Tuple[float, float] = (-30.0, 30.0)) -> None:
         super().__init__()
         in_features = canvas * canvas
-        projector = invariant_projector(group, canvas, softness=softness)
+        projector = invariant_projector(group, canvas, softness=softness,
+                                        angle_range=angle_range)
         self.canvas, self.group, self.softness = canvas, group, float(softness)
         self.certificate = projector.certificate
         self.is_identity = projector.is_identity
@@ -189,9 +193,11 @@ class SoftInvariantLinear(nn.Module):
 class TunabilityNet(nn.Module):
     """``SoftInvariantLinear(k² → H) → ReLU → Linear(H → 10)``."""
 
-    def __init__(self, canvas: int, hidden: int, group: str, softness: float) -> None:
+    def __init__(self, canvas: int, hidden: int, group: str, softness: float,
+                 angle_range: Tuple[float, float] = (-30.0, 30.0)) -> None:
         super().__init__()
-        self.first = SoftInvariantLinear(canvas, hidden, group, softness)
+        self.first = SoftInvariantLinear(canvas, hidden, group, softness,
+                                         angle_range=angle_range)
         self.head = nn.Linear(hidden, NUM_CLASSES)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -298,7 +304,8 @@ def run_one(data: DigitCanvases, evaluation: EvaluationSet, group: str, softness
             seed: int, config: SweepConfig) -> Dict[str, object]:
     """Train one model from scratch (seeded init and batch order) and evaluate it."""
     torch.manual_seed(seed)
-    model = TunabilityNet(data.canvas, config.hidden, group, softness)
+    model = TunabilityNet(data.canvas, config.hidden, group, softness,
+                          angle_range=(config.angle_low, config.angle_high))
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     order = torch.Generator().manual_seed(seed)
     images, labels = data.train_images, data.train_labels

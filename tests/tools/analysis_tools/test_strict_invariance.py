@@ -23,3 +23,14 @@ def test_grid_only_names_the_off_centre_layers_of_any_config(capsys):
     grids = dict(rows)
     assert 'backbone.layers.0.0.projection' in grids[32]
     assert grids[33].startswith('3, first backbone.layers.0.1.0.attn.sr')
+
+
+def test_per_stage_shows_the_centred_stage_exact_and_the_rest_not():
+    """The demo SegFormer, every kernel strictly C4: at 29 px stage 1's grid is centred (its
+    features commute with rot90 exactly), the later stride-2 embeddings are not."""
+    rows = load_tool('analysis_tools/strict_invariance.py').main(
+        [f'{REPO}/configs/demo/segformer_softeq_demo.py', '--sizes', '29', '32', '--per-stage',
+         '--cfg-options', 'softeq.min_kernel_size=2'])
+    stages = {size: [float(v) for v in per_stage.split(', ')] for size, _, per_stage, _ in rows}
+    assert stages[29][0] < 1e-5 and min(stages[29][1:]) > 0.1
+    assert stages[32][0] > 0.1
