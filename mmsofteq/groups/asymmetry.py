@@ -30,8 +30,9 @@ exact element of the group; ``Dn`` with odd ``n`` commutes with the half turn on
 **The exact form** (``exact_asymmetry_form``): ``Σ_g (ρ(g) − I)ᵀ (ρ(g) − I)`` over the group's
 exact grid generators (``rot90`` or ``rot180`` when the group holds it, and the reflections of
 the square it holds). It commutes with ``Q_μ``; ``generator='resampled'`` uses it to order the
-directions ``Q_μ`` cannot tell apart (a 2x2 grid has no pixel left inside after a 10° turn) and
-to define its strict end: softness 0 keeps the fields neither form changes.
+directions ``Q_μ`` cannot tell apart and to define its strict end: softness 0 keeps the fields
+neither form changes. Where ``Q_μ`` is zero (no pixel of a 2x2 grid stays inside it after any
+small turn) the exact form replaces it (``asymmetry_generator``).
 """
 from __future__ import annotations
 
@@ -241,9 +242,21 @@ def asymmetry_generator(group: Group, grid_size: int,
     quarter (or half) turn, which ``Q_μ`` commutes with."""
     measure = evaluation_measure(group, angle_range)
     form = asymmetry_form(grid_size, measure)
+    label = f'asymmetry {measure.label}'
+    if not np.any(np.abs(form) > 1e-12):
+        # No pixel stays inside the grid under the measure's rotations (2x2 under ±30°): the
+        # group's exact elements are the only rotations the grid can show.
+        form = exact_asymmetry_form(group, grid_size)
+        if form is None:
+            raise ValueError(f'group {group.name} cannot act on a {grid_size}x{grid_size} grid: '
+                             f'no pixel stays inside it under {measure.label} and the group '
+                             'holds no quarter/half turn or reflection; leave such tensors '
+                             'untouched (softeq.min_kernel_size / exclude)')
+        label = (f'asymmetry under the exact elements ({grid_size}x{grid_size}: '
+                 f'{measure.label} leaves no pixel inside)')
     root = np.zeros_like(form)
     for block in symmetry_adapted_blocks(grid_size, quarter_turn_symmetric(group)):
         values, vectors = eigh(block.T @ form @ block, driver='evd')
         basis = block @ vectors
         root += (basis * np.sqrt(np.clip(values, 0.0, None))) @ basis.T
-    return Generator(0.5 * (root + root.T), 'asymmetry', f'asymmetry {measure.label}')
+    return Generator(0.5 * (root + root.T), 'asymmetry', label)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .reparam import BUFFER_PREFIX, base_class, is_swapped, projected_parameters
+from .reparam import (BUFFER_PREFIX, _remove_hooks as remove_hooks, base_class, is_swapped,
+                      projected_parameters)
 
 
 @torch.no_grad()
@@ -38,7 +39,8 @@ def export_model(model: nn.Module) -> nn.Module:
         module.__dict__['_softeq_projections'] = projections
     for module in model.modules():
         if is_swapped(module):
-            for key in ('_softeq_projections', '_softeq_cache'):
+            remove_hooks(module)
+            for key in ('_softeq_projections', '_softeq_cache', '_softeq_shapes'):
                 module.__dict__.pop(key, None)
             module.__class__ = base_class(type(module))
     for key in ('_softeq_config', '_softeq_report'):

@@ -26,6 +26,25 @@ module whose class was swapped, including the model root, is wrapped in it autom
 The swapped class keeps the base class's ``__name__``/``__module__`` (logs and rule look-ups are
 unchanged), pickles and deep-copies through ``__reduce_ex__``, and works with
 ``torch.compile`` (``fullgraph=True`` traces through ``__getattr__``).
+
+**Sharding wrappers, and the guard that no wrapper bypasses ``P·θ`` silently.** Every projected
+module carries a forward pre-hook and an (always called) forward hook:
+
+* A wrapper may put the parameter it manages into the module's instance ``__dict__`` during
+  forward (FSDP1: the unsharded view of its flat parameter, with or without
+  ``use_orig_params``), where normal attribute lookup would find it before ``__getattr__``.
+  The pre-hook moves such a tensor aside for the duration of the module's forward, so
+  ``__getattr__`` projects it (``θ`` = that tensor; the gradient reaches the wrapper's flat
+  parameter through the view), and the hook puts it back afterwards.
+* ``θ`` must reach the forward whole: a sharded tensor (a ``DTensor``, or a shape other than
+  the one projected) raises ``RuntimeError`` naming the parameter and the supported paths.
+  Outside a forward a sharded ``θ`` is returned as it is (a wrapper's bookkeeping reads its
+  parameters by attribute: FSDP1 ``use_orig_params``, FSDP2 ``lazy_init``).
+
+FSDP2 (``fully_shard``) keeps the unsharded parameter in ``_parameters`` during forward, so
+``__getattr__`` projects it directly. Not covered: a *parent's* forward reading a child's
+projected attribute while an FSDP1 view shadows it (the child's hooks did not run); no
+mmseg/mmpretrain backbone we rule does that.
 """
 from __future__ import annotations
 
@@ -39,6 +58,15 @@ from torch import nn
 
 _PROJECTED_CLASSES: dict[type, type] = {}
 _raw_depth = 0
+#: Instance-dict keys of a projected module: tensors a wrapper set as attributes, moved aside
+#: during its forward; how many of its forwards are running; the projected shapes.
+_SHADOWED = '_softeq_shadowed'
+_FORWARD_DEPTH = '_softeq_forward_depth'
+_SHAPES = '_softeq_shapes'
+#: What the guard's errors name as the supported ways to train.
+SUPPORTED_WRAPPERS = ('a single process, DistributedDataParallel (MMDistributedDataParallel), '
+                      'FSDP1 (flat or original parameters) and FSDP2 (fully_shard), each with '
+                      'whole parameters inside the projected module\'s forward')
 
 #: Prefix of the projector buffers (``<prefix><parameter name>``), never in a state dict.
 BUFFER_PREFIX = 'softeq_projector_'
@@ -146,8 +174,10 @@ class SoftEqModuleMixin:
         if projections and not _raw_depth:
             projection = projections.get(name)
             if projection is not None:
-                theta = self._parameters.get(name)
+                theta = _theta(self, name)
                 if theta is not None:
+                    if not _is_whole(self, name, theta):
+                        return theta  # a wrapper's sharded bookkeeping, outside forward
                     projector = self._buffers[BUFFER_PREFIX + name]
                     if not _cacheable(self, theta):
                         return projection(theta, projector)
@@ -170,6 +200,72 @@ class SoftEqModuleMixin:
                               for name, projection in projections.items())
             text = f'{text}, softeq: {parts}' if text else f'softeq: {parts}'
         return text
+
+
+def _theta(module: nn.Module, name: str):
+    """``θ`` of a projected parameter: the tensor a wrapper set as an attribute (moved aside
+    by the pre-hook during forward), else the registered Parameter."""
+    shadowed = module.__dict__.get(_SHADOWED)
+    if shadowed is not None and name in shadowed:
+        return shadowed[name]
+    return module._parameters.get(name)
+
+
+def _is_whole(module: nn.Module, name: str, theta: torch.Tensor) -> bool:
+    """``θ`` has the shape it had when it was projected and is not a sharded ``DTensor``."""
+    if type(theta).__name__ == 'DTensor':
+        return False
+    shape = module.__dict__.get(_SHAPES, {}).get(name)
+    return shape is None or tuple(theta.shape) == shape
+
+
+def _enter_forward(module: nn.Module, args) -> None:
+    """Forward pre-hook of a projected module (module docstring)."""
+    projections = module.__dict__.get('_softeq_projections')
+    if not projections:
+        return
+    depth = module.__dict__.get(_FORWARD_DEPTH, 0)
+    if depth == 0:
+        shadowed = {name: module.__dict__.pop(name) for name in projections
+                    if name in module.__dict__}
+        if shadowed:
+            module.__dict__[_SHADOWED] = shadowed
+    module.__dict__[_FORWARD_DEPTH] = depth + 1
+    for name in projections:
+        theta = _theta(module, name)
+        if theta is None or not _is_whole(module, name, theta):
+            what = 'missing' if theta is None else (
+                'a sharded DTensor' if type(theta).__name__ == 'DTensor' else
+                f'of shape {tuple(theta.shape)}, not the projected '
+                f'{module.__dict__[_SHAPES][name]}')
+            _exit_forward(module, args, None)
+            raise RuntimeError(
+                f'mmsofteq: {type(module).__name__}.{name} is {what} inside the module\'s '
+                'forward, so W = P·θ cannot be applied (a wrapper or strategy shards or '
+                f'replaces the parameter). Supported: {SUPPORTED_WRAPPERS}. Otherwise export '
+                'the model first (mmsofteq.nn.export_model / tools/export_checkpoint.py) and '
+                'train or run the plain model.')
+
+
+def _exit_forward(module: nn.Module, args, output) -> None:
+    """Forward hook (always called) of a projected module: undo :func:`_enter_forward`."""
+    depth = module.__dict__.get(_FORWARD_DEPTH, 0) - 1
+    if depth > 0:
+        module.__dict__[_FORWARD_DEPTH] = depth
+        return
+    module.__dict__.pop(_FORWARD_DEPTH, None)
+    for name, tensor in module.__dict__.pop(_SHADOWED, {}).items():
+        if name not in module.__dict__:
+            module.__dict__[name] = tensor
+
+
+def _remove_hooks(module: nn.Module) -> None:
+    """Drop the two hooks of :func:`project_parameter` (``export_model``)."""
+    for hooks, function in ((module._forward_pre_hooks, _enter_forward),
+                            (module._forward_hooks, _exit_forward)):
+        for key in [key for key, hook in hooks.items() if hook is function]:
+            del hooks[key]
+            module._forward_hooks_always_called.pop(key, None)
 
 
 def _cacheable(module: nn.Module, theta: torch.Tensor) -> bool:
@@ -272,8 +368,12 @@ def project_parameter(module: nn.Module, name: str, projection: Projection,
     swap_class(module)
     module.register_buffer(BUFFER_PREFIX + name, projector, persistent=False)
     projections = dict(module.__dict__.get('_softeq_projections', {}))
+    if not projections:
+        module.register_forward_pre_hook(_enter_forward)
+        module.register_forward_hook(_exit_forward, always_call=True)
     projections[name] = projection
     module.__dict__['_softeq_projections'] = projections
+    module.__dict__[_SHAPES] = dict(module.__dict__.get(_SHAPES, {}), **{name: tuple(theta.shape)})
 
 
 def projected_parameters(model: nn.Module) -> Iterator[tuple[str, nn.Module, str]]:

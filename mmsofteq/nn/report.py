@@ -23,8 +23,10 @@ COLUMNS = ('name', 'kind', 'shape', 'group', 'softness', 'kept/total', 'null', '
 BOUND_MEANING = {
     'resampled': 'β bounds the root-mean-square asymmetry of every projected slice under the '
                  'evaluation\'s rotations: sqrt(E_T ‖V_T (T − I) W‖²) ≤ β ‖θ‖, T ∼ {measure} '
-                 '(bilinear resampling, compared inside the grid); the exact quarter turn and '
-                 'reflections of the group move W by at most the certificate\'s exact_bound · ‖θ‖',
+                 '(bilinear resampling, compared inside the grid; a 2x2 grid, which no such '
+                 'rotation keeps a pixel of, takes the exact elements instead); the exact '
+                 'quarter/half turn and reflections the group holds move W by at most the '
+                 'certificate\'s exact_bound · ‖θ‖',
     'spectral': 'β bounds ‖W e^(tL) − W‖ ≤ |t| β ‖θ‖ for the spectral generator L and '
                 '‖W ρ(g) − W‖ ≤ β ‖θ‖ for the exact elements; it does not bound the bilinear '
                 'resampling the rotated evaluation applies',

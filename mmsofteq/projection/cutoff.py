@@ -28,10 +28,12 @@ space (strict equivariance), ``s = 1`` keeps everything (the layer is unchanged)
 
 **Weights: ``kind``.** ``'hard'``: ``m_i = 1`` if kept else ``0`` (an orthogonal projector).
 ``'smooth'``: kept ``1``, others ``exp(−(σ_i − τ)/decay)``, ``τ`` the largest kept ``σ`` (paper
-Eq. 55/56 with the decay as its own parameter). Directions of equal ``σ`` get equal weights,
-so the smooth cutoff moves in whole ``σ`` clusters; that is what makes the weighted asymmetry
-``Σ m_i² σ_i² c_i² / Σ m_i² c_i²`` non-increasing as softness decreases (the weights' ratio
-``m_i/m_j`` for ``σ_i > σ_j`` never grows). ``'smooth_paper'``: the
+Eq. 55/56 with the decay as its own parameter). It keeps whole ``σ`` clusters only: the cluster
+the softness count falls in is damped as a whole, so directions of equal ``σ`` get equal
+weights. That is what makes the weighted asymmetry ``Σ m_i² σ_i² c_i² / Σ m_i² c_i²``
+non-increasing as softness decreases (the weights' ratio ``m_i/m_j`` for ``σ_i > σ_j`` never
+grows); a group whose asymmetry takes two values (C4, D4) has two smooth projectors, the
+damped one for softness < 1 and the identity. ``'smooth_paper'``: the
 paper's code, kept ``1``, others ``exp(−σ_i/(s + 1e-6))`` (not offset by the threshold).
 """
 from __future__ import annotations
@@ -225,6 +227,12 @@ def select(sigmas: np.ndarray, cutoff: Cutoff, keys: Optional[np.ndarray] = None
                 before |= equal & (column < value)
                 equal &= column == value
             kept = before | equal
+        if cutoff.kind == 'smooth':
+            # whole σ clusters only: a partly kept cluster is damped as a whole (module
+            # docstring), so equal σ get equal weights and nothing below the cut is kept
+            # at weight 1 by accident
+            partial = np.unique(sigma_cluster[~kept])
+            kept &= ~np.isin(sigma_cluster, partial)
     if not kept.any():
         return Selection(kept, -math.inf)
     if kept.all():

@@ -303,8 +303,14 @@ def build_invariant_projector(group_name: str, generators: Sequence[Generator], 
     operators = _frozen([exact, secondary if cutoff.rounding == 'frequency' else None])
     primary_keys = int(exact is not None)
     if cutoff.keeps_everything:
-        # Identity, but the certificate still reports the spectrum's bound (σ_max).
-        if route == 'schur':
+        # Identity, but the certificate still reports the spectrum's bound (σ_max) and the
+        # same null count as the other softness values (with the exact key, if any).
+        exact_keys = None
+        if exact is not None:
+            sigmas, _, keys = invariant_spectrum(generators, route, grid_symmetry, side,
+                                                 _frozen([exact]))
+            exact_keys = keys[:, 0]
+        elif route == 'schur':
             sigmas = np.concatenate([spectrum.sigmas for spectrum in block_spectra(
                 generators, grid_symmetry, False, side)])
         else:
@@ -312,7 +318,7 @@ def build_invariant_projector(group_name: str, generators: Sequence[Generator], 
         selection = select(sigmas, cutoff)
         certificate = ProjectionCertificate.from_spectrum(
             group_name, sigmas, np.ones_like(sigmas), selection.tau, method, cutoff,
-            generators, generator)
+            generators, generator, exact_keys)
         return InvariantProjector(np.eye(size), certificate)
     if route == 'schur':
         matrix, sigmas, keys, masks, selection = _schur_matrix(

@@ -124,9 +124,37 @@ def test_lower_softness_lowers_the_measured_asymmetry_for_every_group(group, k):
 
 @pytest.mark.parametrize('options', [dict(rounding='cluster'), dict(cutoff='smooth', decay=0.2),
                                      dict(cutoff='smooth', decay=1.0)])
-@pytest.mark.parametrize('group, k', [('SO2', 3), ('O2', 9), ('C8', 10), ('C36', 7)])
+@pytest.mark.parametrize('group, k', [('SO2', 3), ('O2', 9), ('C8', 10), ('C36', 7), ('C4', 7),
+                                      ('D4', 6), ('SO2', 2)])
 def test_our_other_options_keep_the_knob_monotone(options, group, k):
     _assert_the_knob_works(group, k, options)
+
+
+@pytest.mark.parametrize('group, k', [('C4', 7), ('D4', 6), ('SO2', 2), ('SO2', 7)])
+def test_the_smooth_cutoff_is_never_the_identity_below_softness_one(group, k):
+    """Its kept set is whole σ clusters (C4/D4: the invariant fields; 2x2 under SO2: the
+    exact quarter turn's order), and everything else is damped: P ≠ I, and the report's
+    kept count is what has weight 1."""
+    for softness in (0.0, 0.3, 0.9):
+        projector = invariant_projector(group, k, softness=softness, cutoff='smooth', decay=0.5)
+        eigenvalues = np.linalg.eigvalsh(projector.matrix)
+        assert np.abs(projector.matrix - np.eye(k * k)).max() > 1e-3
+        assert projector.certificate.kept == int(np.sum(eigenvalues > 1 - 1e-9))
+
+
+def test_a_grid_the_measure_cannot_see_takes_the_exact_elements():
+    """2x2 under U(-30°, 30°): every sample point leaves the grid, so the quarter turn orders
+    the directions (trivial < ±i < −1) and softness 0 keeps the constant field, for every
+    rounding (the paper's index rule included)."""
+    for rounding in ('frequency', 'cluster', 'index'):
+        strict = invariant_projector('SO2', 2, softness=0.0, rounding=rounding)
+        np.testing.assert_allclose(strict.matrix, np.full((4, 4), 0.25), atol=1e-12)
+    certificate = invariant_projector('SO2', 2, softness=0.5).certificate
+    assert 'exact elements' in certificate.labels[0]
+    assert certificate.bound == pytest.approx(np.sqrt(2))   # |i − 1|: the ±i pair is kept
+    assert invariant_projector('SO2', 2, softness=1.0).certificate.null_dim == 1
+    with pytest.raises(ValueError, match='cannot act on a 2x2 grid'):
+        invariant_projector('C3', 2, softness=0.5)
 
 
 @pytest.mark.parametrize('group, k, strict', [('SO2', 7, 1), ('SO2', 2, 1), ('O2', 6, 1),

@@ -203,3 +203,56 @@ def test_a_shadowed_parameter_name_is_refused():
     assert not is_swapped(conv)
     project_parameter(conv, 'weight', KernelProjection(), projector)
     assert is_swapped(conv) and torch.equal(conv.weight, conv._parameters['weight'])
+
+
+def test_a_tensor_a_wrapper_sets_as_attribute_is_projected_during_forward():
+    """What FSDP1 does during forward (its flat parameter's view set in the instance dict,
+    where attribute lookup finds it before ``__getattr__``): the pre-hook moves it aside, the
+    forward uses ``P·view``, the gradient reaches the view, and the view is put back."""
+    torch.manual_seed(0)
+    model = build('mmseg', mit())
+    inject_soft_equivariance(model, dict(group='C4', softness=0.0), log=False)
+    conv = model.layers[0][0].projection
+    theta = conv._parameters.pop('weight')
+    flat = theta.detach().clone().reshape(-1).requires_grad_()
+    view = flat.view(theta.shape)
+    object.__setattr__(conv, 'weight', view)          # bypasses nn.Module, as FSDP1 does
+    x = torch.randn(1, 3, 32, 32)
+    expected = F.conv2d(x, reference_kernel(theta, 'C4', 0.0).float(), conv.bias, conv.stride,
+                        conv.padding)
+    output = conv(x)
+    assert torch.allclose(output, expected, atol=1e-5)
+    assert conv.__dict__['weight'] is view            # restored after the forward
+    output.sum().backward()
+    assert flat.grad is not None and flat.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize('replacement', ['flattened shard', 'missing'])
+def test_a_sharded_or_missing_theta_inside_forward_fails_loudly(replacement):
+    torch.manual_seed(0)
+    model = build('mmseg', mit())
+    inject_soft_equivariance(model, dict(group='C4', softness=0.5), log=False)
+    conv = model.layers[0][0].projection
+    theta = conv._parameters['weight']
+    if replacement == 'flattened shard':
+        conv._parameters['weight'] = torch.nn.Parameter(theta.detach().reshape(-1)[:10].clone())
+        message = r'is of shape \(10,\), not the projected \(8, 3, 7, 7\)'
+        # outside forward a sharded θ is handed back as it is (a wrapper's bookkeeping)
+        assert conv.weight.shape == (10, )
+    else:
+        del conv._parameters['weight']
+        message = 'is missing'
+    with pytest.raises(RuntimeError, match=message + r'.*W = P·θ cannot be applied.*Supported'):
+        conv(torch.randn(1, 3, 32, 32))
+    assert '_softeq_forward_depth' not in conv.__dict__  # the hook state was reset
+
+
+def test_export_removes_the_forward_hooks():
+    from mmsofteq.nn import export_model
+    model = build('mmseg', mit())
+    inject_soft_equivariance(model, dict(group='C4', softness=0.5), log=False)
+    conv = model.layers[0][0].projection
+    assert len(conv._forward_pre_hooks) == 1 and len(conv._forward_hooks) == 1
+    export_model(model)
+    assert not conv._forward_pre_hooks and not conv._forward_hooks
+    assert not conv._forward_hooks_always_called

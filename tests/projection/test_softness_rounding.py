@@ -178,14 +178,15 @@ def test_smooth_masks_follow_their_formulas():
         np.full(dropped_sqrt2, math.exp(-math.sqrt(2) / (softness + PAPER_SMOOTH_EPSILON))),
         np.full(sigma_count[4], math.exp(-2.0 / (softness + PAPER_SMOOTH_EPSILON)))]))
     np.testing.assert_allclose(weights_of(paper), expected, atol=1e-9)
-    # ours: exp(−(σ − τ)/decay), τ = the largest kept σ (here √2, a partly kept cluster):
-    # its dropped members get exp(0) = 1, so the σ = √2 cluster counts whole
+    # ours keeps whole σ clusters: the √2 cluster the count falls in is damped as a whole,
+    # from τ = the largest kept σ (here 0): exp(−√2/decay), and σ = 2 gets exp(−2/decay)
     decay = 0.8
     ours = invariant_projector('C4', k, softness=softness, cutoff='smooth', decay=decay,
                                generator='spectral')
     expected = np.sort(np.concatenate([
-        np.ones(kept + dropped_sqrt2),
-        np.full(sigma_count[4], math.exp(-(2.0 - math.sqrt(2)) / decay))]))
+        np.ones(sigma_count[0]), np.full(sigma_count[2], math.exp(-math.sqrt(2) / decay)),
+        np.full(sigma_count[4], math.exp(-2.0 / decay))]))
+    assert ours.certificate.kept == sigma_count[0]
     np.testing.assert_allclose(weights_of(ours), expected, atol=1e-9)
     assert 0 < dropped_sqrt2 < sigma_count[2]
 

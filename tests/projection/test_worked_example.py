@@ -81,21 +81,23 @@ def test_smooth_paper_mask_is_not_offset(method):
 
 def test_smooth_weights_on_the_spectrum_with_a_partly_kept_cluster():
     """select/weights on the D.2 spectrum with a secondary key ω that splits the σ = 1 cluster:
-    s = 0.4 keeps 3 + floor(5·0.4) = 5 directions (the ω = 1 half of σ = 1). The smooth mask
-    damps from τ = the largest kept σ = 1, so the dropped σ = 1 directions get exp(0) = 1
-    (equal σ, equal weight) and σ = 2 gets exp(−1/decay); s = 0.8 (3 + 4 = 7 kept) gives the
-    same weights."""
+    s = 0.4 counts 3 + floor(5·0.4) = 5 directions, inside the σ = 1 cluster. The smooth mask
+    keeps whole σ clusters: only the three σ = 0 directions have weight 1, τ = 0, σ = 1 gets
+    exp(−1/decay) and σ = 2 exp(−2/decay). At s = 0.8 (3 + 4 = 7) the σ = 1 cluster is whole:
+    τ = 1 and σ = 2 gets exp(−1/decay). The hard cutoff at 0.4 keeps the ω = 1 half."""
     from mmsofteq.projection import Cutoff, select
     from mmsofteq.projection.cutoff import weights
     sigmas = np.array([0.0, 0, 0, 1, 1, 1, 1, 2, 2])
     omega = np.array([0.0, 0, 0, 2, 1, 2, 1, 0, 0])
     decay = 0.6
+    hard = select(sigmas, Cutoff(softness=0.4), omega)
+    assert hard.kept.tolist() == [True] * 3 + [False, True, False, True] + [False] * 2
     partly = Cutoff(softness=0.4, kind='smooth', decay=decay)
     selection = select(sigmas, partly, omega)
-    assert selection.kept.tolist() == [True] * 3 + [False, True, False, True] + [False] * 2
-    assert selection.tau == 1.0
-    e1 = math.exp(-1.0 / decay)
-    np.testing.assert_allclose(weights(sigmas, partly, selection), [1] * 7 + [e1, e1],
+    assert selection.kept.tolist() == [True] * 3 + [False] * 6
+    assert selection.tau == 0.0
+    e1, e2 = math.exp(-1.0 / decay), math.exp(-2.0 / decay)
+    np.testing.assert_allclose(weights(sigmas, partly, selection), [1] * 3 + [e1] * 4 + [e2] * 2,
                                atol=1e-15)
     whole = Cutoff(softness=0.8, kind='smooth', decay=decay)
     selection = select(sigmas, whole, omega)

@@ -76,7 +76,7 @@ class RotatedIoUMetric(BaseMetric):
         per_image_file: if given, ``compute_metrics`` also writes every image's record
             (dataset index, clean/rotated ``(4, C)`` histograms, summed KL, flips, valid
             pixels) to this JSON file, for paired comparisons of two models on the same images
-            (``statistics.paired_mean_difference`` / ``paired_bootstrap_miou``).
+            (``statistics.paired_mean_difference`` / ``paired_bootstrap_iou``).
         collect_device: ``'cpu'`` or ``'gpu'`` (mmengine).
         prefix: optional key prefix (``'prefix/mIoU'``); none by default.
         collect_dir: see mmengine's ``BaseMetric``.

@@ -74,6 +74,11 @@ def test_measured_error_never_exceeds_the_bound(model_name, group):
             # the rotation measure bounds the weight only; the exact elements are checked
             assert all(np.isnan(error) for error in check.input_errors.values())
             assert check.exact_error <= check.exact_bound + check.tolerance
+            # inputs never see more than the weight under an exact element (Cauchy-Schwarz)
+            for label, errors in check.per_action.items():
+                if label.startswith('exact'):
+                    for source in SOURCES:
+                        assert errors[source] <= errors['weight'] * (1 + 1e-9) + 1e-12
             before, after = check.asymmetry
             assert after <= before + 1e-6 and after <= check.bound + check.tolerance + 1e-6
         worst[softness] = max(check.weight_error for check in checks)
