@@ -116,8 +116,9 @@ def test_lower_softness_lowers_the_measured_asymmetry(group, k):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('group', [g for g in GROUPS if g not in ('SO2', 'C8')])
-@pytest.mark.parametrize('k', range(2, 17))
+@pytest.mark.parametrize('group, k', [
+    (group, k) for group in GROUPS if group not in ('SO2', 'C8') for k in range(2, 17)
+    if (group, k) != ('C3', 2)])  # C3 cannot act on 2x2: refused (test below)
 def test_lower_softness_lowers_the_measured_asymmetry_for_every_group(group, k):
     _assert_the_knob_works(group, k)
 
