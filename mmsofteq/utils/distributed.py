@@ -17,7 +17,10 @@ the ``Runner`` is built:
   ``gloo`` from the launcher's environment variables (the ``Runner`` skips ``init_dist`` when a
   group exists), ``cfg.env_cfg.dist_cfg.backend`` is set to ``gloo`` and
   ``cfg.model_wrapper_cfg`` gets ``device_ids=None`` (plus mmengine's defaults
-  ``broadcast_buffers=False``, ``find_unused_parameters=cfg.find_unused_parameters``).
+  ``broadcast_buffers=False``, ``find_unused_parameters=cfg.find_unused_parameters``). A
+  ``FlexibleRunner`` config's strategy is adapted the same way: ``FSDPStrategy`` wraps with
+  ``MMFullyShardedDataParallel(device_id='cpu')`` (mmengine passes the CUDA index
+  ``LOCAL_RANK`` otherwise), ``DDPStrategy`` with ``device_ids=None``.
 """
 from __future__ import annotations
 
@@ -148,6 +151,24 @@ def _is_ddp_wrapper(type_name: Any) -> bool:
     return isinstance(wrapper, type) and issubclass(wrapper, DistributedDataParallel)
 
 
+def _cpu_strategy(cfg) -> None:
+    """A ``FlexibleRunner`` strategy (``cfg.strategy``) made to wrap a CPU model (in place)."""
+    strategy = cfg.get('strategy')
+    if not isinstance(strategy, dict):
+        return
+    name = str(strategy.get('type', '')).split('.')[-1]
+    wrapper = dict(strategy.get('model_wrapper') or {})
+    if name == 'FSDPStrategy':
+        wrapper.setdefault('type', 'MMFullyShardedDataParallel')
+        wrapper.setdefault('device_id', 'cpu')
+    elif name == 'DDPStrategy':
+        wrapper.setdefault('type', 'MMDistributedDataParallel')
+        wrapper['device_ids'] = None
+    else:
+        return
+    strategy['model_wrapper'] = wrapper
+
+
 def set_collective_timeout(cfg) -> float:
     """Default ``cfg.env_cfg.dist_cfg.timeout`` to :data:`DEFAULT_COLLECTIVE_TIMEOUT_S`
     (in place); return the timeout in seconds. Raises ``ValueError`` for a non-positive or
@@ -193,6 +214,7 @@ def prepare_runtime(cfg, launcher: str) -> str:
         dist_cfg['backend'] = 'gloo'
         dist_env = init_cpu_process_group(launcher, timeout_s=dist_cfg.get('timeout'))
 
+        _cpu_strategy(cfg)
         wrapper_cfg = cfg.get('model_wrapper_cfg')
         if wrapper_cfg is None:
             wrapper_cfg = dict(type='MMDistributedDataParallel', broadcast_buffers=False,

@@ -57,6 +57,7 @@ class SoftEqHook(Hook):
         self.report: Optional[ProjectionReport] = None
 
     def before_run(self, runner) -> None:
+        _refuse_sharded(runner.model)
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         self.report = inject_soft_equivariance(model, self.config)
         self._warn_about_dropped_base_hooks(runner)
@@ -82,3 +83,18 @@ class SoftEqHook(Hook):
                       'hook: custom_hooks=[SoftEqHook] replaced the base config\'s custom_hooks '
                       "list. Use default_hooks=dict(softeq=dict(type='mmsofteq.SoftEqHook', "
                       'softeq=...)) to keep them.', logger='current', level=logging.WARNING)
+
+
+def _refuse_sharded(model) -> None:
+    """The hook injects after the Runner wrapped the model. A sharding wrapper (FSDP) has
+    flattened or sharded the parameters by then, so ``W = P·θ`` cannot be set up on them."""
+    from torch.distributed.fsdp import FullyShardedDataParallel
+    sharded = isinstance(model, FullyShardedDataParallel) or any(
+        type(parameter).__name__ == 'DTensor' for parameter in model.parameters())
+    if sharded:
+        raise RuntimeError(
+            f'mmsofteq.SoftEqHook: the model is already sharded ({type(model).__name__}: FSDP '
+            'flattens or shards parameters when it wraps the model, and the hook injects after '
+            'that). Use the wrapper form, which injects before the strategy wraps: '
+            "model=dict(type='mmsofteq.SoftEqModel', model=..., softeq=...) "
+            '(docs/scaling.md).')

@@ -213,7 +213,10 @@ class RotatedPredictionWriter:
             raise ValueError(f'batch has {len(samples)} samples but the model returned '
                              f'{len(outputs)} outputs')
         rotated_inputs = task.rotate_inputs(inputs, samples, outputs, angles)
-        rotated_outputs = module(rotated_inputs, samples, mode='predict')
+        # As the clean pass's val_step: DDP wrappers call the inner module, an FSDP wrapper
+        # runs its own forward (it gathers the sharded parameters there).
+        forward = model if _is_fsdp_wrapper(model) else module
+        rotated_outputs = forward(rotated_inputs, samples, mode='predict')
         task.check_logits(rotated_outputs, 'rotated')
         if any(rotated is clean for rotated, clean in zip(rotated_outputs, outputs)):
             raise RuntimeError('the rotated pass wrote into the clean outputs; give it a batch '
@@ -222,6 +225,14 @@ class RotatedPredictionWriter:
         for output, rotated, angle in zip(outputs, rotated_outputs, angles):
             task.attach(output, rotated, angle)
             output.set_metainfo({fields.ROTATION_ANGLE: float(angle)})
+
+
+def _is_fsdp_wrapper(model: torch.nn.Module) -> bool:
+    try:
+        from torch.distributed.fsdp import FullyShardedDataParallel
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(model, FullyShardedDataParallel)
 
 
 def _unpack(data) -> Tuple[torch.Tensor, list]:
