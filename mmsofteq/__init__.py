@@ -22,5 +22,6 @@ if _HAS_MMENGINE:
     from .utils import enable_safe_checkpoint_loading
     enable_safe_checkpoint_loading()
     from . import apis, datasets, engine, evaluation, models, nn  # noqa: F401,E402  (register)
+    nn.checkpoint_guard.install_load_check()
 
 __all__ = ['__version__']

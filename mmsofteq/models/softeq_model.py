@@ -11,7 +11,9 @@ model (no ``architecture.``-style prefix; plain checkpoints load in both directi
 Written inside a config that inherits ``model`` from ``_base_``, mmengine merges the new dict
 into the base one, so the call also receives the base model's own keys (``backbone``,
 ``decode_head``, ...). Keys whose value equals the inner config's are those merge leftovers and
-are ignored (``_delete_=True`` avoids them); any other extra key is an error.
+are ignored (``_delete_=True`` avoids them); any other extra key is an error, except the ones
+the ecosystem's inference APIs set on ``cfg.model`` (:data:`INNER_OVERRIDES`: mmseg's
+``init_model`` sets ``train_cfg=None`` and ``pretrained=None``), which go to the inner model.
 """
 from __future__ import annotations
 
@@ -22,6 +24,10 @@ from torch import nn
 from ..nn import SoftEqConfig, inject_soft_equivariance
 from ..registry import MODELS
 from .wrapping import build_inner_model
+
+
+#: Keys that mmseg/mmpretrain inference APIs set on ``cfg.model``; applied to the inner model.
+INNER_OVERRIDES = ('train_cfg', 'test_cfg', 'pretrained')
 
 
 def build_softeq_model(model: Union[Mapping[str, Any], nn.Module],
@@ -44,6 +50,11 @@ def build_softeq_model(model: Union[Mapping[str, Any], nn.Module],
         TypeError: the model is not a segmentor/classifier, or unexpected keys.
     """
     config = SoftEqConfig.from_dict(softeq)
+    if isinstance(model, Mapping):
+        overrides = {key: merged_base_keys.pop(key) for key in INNER_OVERRIDES
+                     if key in merged_base_keys}
+        model = dict(model, **{key: value for key, value in overrides.items()
+                               if key in model or value is not None})
     inner = build_inner_model(
         'SoftEqModel', model, data_preprocessor, merged_base_keys,
         usage='model=..., softeq=...', refuse_wrapped=False,

@@ -4,6 +4,7 @@
 (projectors, decisions, report) → ``reparam`` (``W_eff = P·θ`` on the module's own Parameter)
 → ``export`` (``P·θ`` written back, base classes restored).
 """
+from . import checkpoint_guard
 from .asymmetry import measure_asymmetry
 from .config import CONFIG_KEYS, DEFAULT_KIND, SoftEqConfig
 from .export import export_model
@@ -16,7 +17,7 @@ from .sampling_grids import GridOffset, grid_offset, off_centre_layers
 from .rules import BUILTIN_RULES, KINDS, TARGETS, Rule, register_rules, rules_for
 
 __all__ = [
-    'measure_asymmetry', 'CONFIG_KEYS', 'DEFAULT_KIND', 'SoftEqConfig', 'export_model', 'inject_soft_equivariance',
+    'checkpoint_guard', 'measure_asymmetry', 'CONFIG_KEYS', 'DEFAULT_KIND', 'SoftEqConfig', 'export_model', 'inject_soft_equivariance',
     'softeq_config', 'softeq_report', 'BUFFER_PREFIX', 'GridProjection', 'KernelProjection',
     'OffsetGridProjection', 'base_class', 'effective_state_dict', 'is_swapped',
     'project_parameter', 'projected_parameters', 'raw_parameters', 'ProjectedTensor',

@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .checkpoint_guard import remove_declaration
 from .reparam import (BUFFER_PREFIX, _remove_hooks as remove_hooks, base_class, is_swapped,
                       projected_parameters)
 
@@ -45,4 +46,5 @@ def export_model(model: nn.Module) -> nn.Module:
             module.__class__ = base_class(type(module))
     for key in ('_softeq_config', '_softeq_report'):
         model.__dict__.pop(key, None)
+    remove_declaration(model)
     return model

@@ -41,6 +41,7 @@ from .config import SoftEqConfig
 from .reparam import (GridProjection, KernelProjection, OffsetGridProjection, project_parameter,
                       swap_class)
 from .asymmetry import measure_asymmetry
+from .checkpoint_guard import declare_reparameterised
 from .report import ProjectedTensor, ProjectionReport, UntouchedTensor
 from .rules import AUTO, GRID_TARGETS, Rule, class_keys, known_backbones, rules_for, type_keys
 from .structure import (OFFSET_CONV_REASON, REL_POS_TABLE, auto_rules, is_kernel_module,
@@ -464,6 +465,8 @@ def inject_soft_equivariance(model: nn.Module, softeq: SoftEqLike, *,
 
     model.__dict__['_softeq_config'] = config
     model.__dict__['_softeq_report'] = report
+    if declare_reparameterised not in model._state_dict_hooks.values():
+        model._register_state_dict_hook(declare_reparameterised)
     measure_asymmetry(model, report)
     if log:
         report.log()
