@@ -44,8 +44,9 @@ from .asymmetry import measure_asymmetry
 from .checkpoint_guard import declare_reparameterised
 from .report import ProjectedTensor, ProjectionReport, UntouchedTensor
 from .rules import AUTO, GRID_TARGETS, Rule, class_keys, known_backbones, rules_for, type_keys
-from .structure import (OFFSET_CONV_REASON, REL_POS_TABLE, auto_rules, is_kernel_module,
-                        offset_convs, position_grid, rules_literal, unfold_window)
+from .structure import (OFFSET_CONV_REASON, REL_POS_TABLE, UNPROJECTED_SPATIAL, auto_rules,
+                        is_kernel_module, offset_convs, position_grid, rules_literal,
+                        unfold_window)
 
 SoftEqLike = Union[SoftEqConfig, Mapping[str, Any]]
 
@@ -105,6 +106,11 @@ def _find_backbones(model: nn.Module, config: SoftEqConfig) -> list[_Backbone]:
     return found
 
 
+def _inside(path: str, outer: str) -> bool:
+    """``path`` lies strictly inside the module path ``outer``."""
+    return path != outer and (not outer or path.startswith(outer + '.'))
+
+
 def _overlaps(path: str, other: str) -> bool:
     """One of the two module paths lies inside (or is) the other."""
     return (path == other or not path or not other or path.startswith(other + '.')
@@ -121,21 +127,33 @@ def _main_backbone(model: nn.Module) -> tuple[str, nn.Module]:
 
 def _auto_backbone(model: nn.Module, found: list[_Backbone]) -> Optional[_Backbone]:
     """``softeq.rules='auto'``: the main backbone with rules inferred from its structure, when
-    no ruled backbone lies at, inside or around it (``None`` then)."""
+    no ruled backbone lies at or around it (``None`` then). Ruled backbones nested inside it
+    (ICNet's ResNet) keep their own rules: they come first in the list, so their tensors are
+    theirs, and the inferred rules cover the rest of the main backbone."""
     path, module = _main_backbone(model)
-    if any(_overlaps(path, b.path) for b in found):
+    if any(_overlaps(path, b.path) and not _inside(b.path, path) for b in found):
         return None
     inferred = auto_rules(module)
+    rules, nested_notes = inferred.rules, ()
+    nested = [b for b in found if _inside(b.path, path)]
+    if nested:
+        # the nested backbones' tensors are theirs: keep the rules that match something else
+        own = [relative for relative, _ in module.named_parameters()
+               if not any(b.relative(_join(path, relative)) is not None for b in nested)]
+        rules = tuple(rule for rule in rules if any(rule.matches(name) for name in own))
+        nested_notes = tuple(f"  {b.path} keeps its own rules ({b.key})" for b in nested)
     where = f"{_describe_type(module)} at '{path or '<model>'}'"
-    if not inferred.rules:
+    if not rules:
+        if nested:
+            return None
         raise ValueError(f"softeq.rules='auto' found no conv kernel, position grid or "
                          f'relative-position table in {where}; nothing to project. Give its '
                          f"rules in softeq.rules={{'{type_keys(type(module))[0]}': [...]}} or "
                          "pick Conv2d weights with softeq.include=['<regex>']")
     notes = (f"rules='auto' for {where}, inferred from its structure:",
-             *(f'  {note}' for note in inferred.notes),
-             f'  as a config: softeq.{rules_literal(type_keys(type(module))[0], inferred.rules)}')
-    return _Backbone(path, module, AUTO, inferred.rules, notes)
+             *(f'  {note}' for note in inferred.notes), *nested_notes,
+             f'  as a config: softeq.{rules_literal(type_keys(type(module))[0], rules)}')
+    return _Backbone(path, module, AUTO, rules, notes)
 
 
 def _check_rule_keys(model: nn.Module, backbones: list[_Backbone], config: SoftEqConfig) -> None:
@@ -243,6 +261,8 @@ def _collect_candidates(model: nn.Module, backbones: list[_Backbone],
     known = {c.name for c in candidates}
     for backbone in backbones:
         candidates.extend(_unprojectable(backbone, known))
+    known = {c.name for c in candidates}
+    candidates.extend(_unprojected_spatial(model, known, backbones))
 
     for (path, index), hits in rule_hits.items():
         if hits == 0:
@@ -336,6 +356,33 @@ def _unprojectable(backbone: _Backbone, known: set[str]) -> list[_Candidate]:
                     reason=(f'Linear over nn.Unfold {window[0]}x{window[1]} windows (patch '
                             'merging): a spatial kernel stored as a Linear after a norm over '
                             'the window, not a Conv2d; not projected')))
+    return found
+
+
+def _unprojected_spatial(model: nn.Module, known: set[str],
+                         backbones: list[_Backbone]) -> list[_Candidate]:
+    """Every other spatial tensor of the whole model, untouched with its reason: 4-D ``k > 1``
+    weights of modules that are no (deformable) conv (``ConvTranspose2d``, ...) and the
+    families of :data:`structure.UNPROJECTED_SPATIAL`."""
+    found = []
+    for path, module in model.named_modules():
+        for param, parameter in module._parameters.items():
+            name = _join(path, param)
+            if parameter is None or name in known:
+                continue
+            reason = None
+            if (param == 'weight' and parameter.dim() == 4 and not is_kernel_module(module)
+                    and max(parameter.shape[2:]) > 1):
+                reason = (f'kernel of a {type(module).__name__}, not a Conv2d or deformable '
+                          'conv: no kernel projection')
+            else:
+                reason = next((why for pattern, dim, why in UNPROJECTED_SPATIAL
+                               if parameter.dim() >= dim and _search(pattern, name)), None)
+            if reason is None:
+                continue
+            if not any(b.relative(name) is not None for b in backbones):
+                reason = f'outside the ruled backbone(s); {reason}'
+            found.append(_Candidate(name, module, param, 'kernel', reason=reason))
     return found
 
 

@@ -39,6 +39,26 @@ DEFORMABLE_CONV_TYPES = ('DeformConv2d', 'ModulatedDeformConv2d')
 MAX_PREFIX_TOKENS = 8
 #: Name of the relative-position bias tables of Swin / BEiT attention.
 REL_POS_TABLE = 'relative_position_bias_table'
+
+#: Spatial tensors that no rule projects, found anywhere in a model and listed as untouched
+#: with why: ``(name pattern searched in the full name, minimum dimension, reason)``. Data, so
+#: that a new family is one line (the report must never leave a spatial tensor unmentioned).
+UNPROJECTED_SPATIAL = (
+    (r'(^|\.)rel_pos_[hw]$', 2,
+     'decomposed relative-position table (one offset axis per table, as in MViTv2 / SAM): a '
+     'quarter turn swaps the two tables, no projection rule'),
+    (r'(^|\.)attention_biases$', 2,
+     'attention biases indexed by offset pairs (|Δrow|, |Δcol|) (LeViT / TinyViT / '
+     'EfficientFormer): no projection rule'),
+    (r'(^|\.)complex_weight$', 3,
+     'global filter in the Fourier domain (HorNet gnconv-gf): no projection rule'),
+    (r'(^|\.)token_mix\..*\.weight$', 2,
+     'token-mixing Linear over the patch grid (MLP-Mixer): a grid-to-grid map, not a kernel '
+     'or a grid; no projection rule'),
+    (r'pos', 4,
+     'position grid stored as a 4-D (1, C, H, W) or (1, H, W, C) tensor (ViT-SAM, Vig, TNT '
+     'pixel_pos): pos_grid rules project (1, tokens, C) grids only'),
+)
 OFFSET_CONV_REASON = ('offset/mask conv of a deformable conv ({owner}): its outputs are 2-D '
                       'sampling offsets per kernel tap, not a scalar field; never projected as '
                       'a scalar kernel')
