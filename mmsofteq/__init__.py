@@ -23,5 +23,6 @@ if _HAS_MMENGINE:
     enable_safe_checkpoint_loading()
     from . import apis, datasets, engine, evaluation, models, nn  # noqa: F401,E402  (register)
     nn.checkpoint_guard.install_load_check()
+    apis.cli.install_softeq_overrides()
 
 __all__ = ['__version__']

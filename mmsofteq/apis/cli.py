@@ -3,7 +3,11 @@
 ``--cfg-options softeq.softness=0.5`` (or any ``softeq.<key>``) changes the soft equivariance
 the config *uses* (the wrapper's or the hook's ``softeq``), not only the top-level ``softeq``
 variable the config was written with, which mmengine's ``merge_from_dict`` alone would do
-silently (the model would keep its old settings).
+silently (the model would keep its old settings). ``import mmsofteq`` (a config's
+``custom_imports``) installs that redirect into ``mmengine.config.Config.merge_from_dict``
+itself (:func:`install_softeq_overrides`), so mmseg's and mmpretrain's own ``train.py`` /
+``test.py`` and ``mim`` honour it too, and a ``softeq.*`` option for a config without soft
+equivariance raises there as well.
 """
 from __future__ import annotations
 
@@ -89,17 +93,33 @@ def merge_cfg_options(cfg: Config, cfg_options: Optional[dict]) -> Config:
     """
     if not cfg_options:
         return cfg
-    cfg.merge_from_dict(cfg_options)
-    softeq_options = {key[len(SOFTEQ_OPTION_PREFIX):]: value for key, value in
-                      cfg_options.items() if key.startswith(SOFTEQ_OPTION_PREFIX)}
-    if softeq_options:
-        place = find_softeq(cfg)
-        if place is None:
-            raise ValueError(f'--cfg-options {sorted(cfg_options)} set softeq keys, but the '
-                             'config has no soft equivariance to change')
-        container = place.container(cfg)
-        in_use = Config(dict(softeq=copy.deepcopy(container['softeq'])))
-        in_use.merge_from_dict({f'softeq.{key}': value for key, value in
-                                softeq_options.items()})
-        container['softeq'] = in_use.softeq
+    _merge_with_softeq(cfg, cfg_options)
     return cfg
+
+
+#: ``mmengine.config.Config.merge_from_dict`` as mmengine defines it.
+_MMENGINE_MERGE = Config.merge_from_dict
+
+
+def _merge_with_softeq(cfg: Config, options: dict, allow_list_keys: bool = True) -> None:
+    """``Config.merge_from_dict``, with ``softeq.*`` keys also merged into the softeq in use."""
+    _MMENGINE_MERGE(cfg, options, allow_list_keys)
+    softeq_options = {key[len(SOFTEQ_OPTION_PREFIX):]: value for key, value in
+                      options.items() if key.startswith(SOFTEQ_OPTION_PREFIX)}
+    if not softeq_options:
+        return
+    place = find_softeq(cfg)
+    if place is None:
+        raise ValueError(f'--cfg-options {sorted(options)} set softeq keys, but the config has '
+                         'no soft equivariance to change')
+    container = place.container(cfg)
+    in_use = Config(dict(softeq=copy.deepcopy(container['softeq'])))
+    _MMENGINE_MERGE(in_use, {f'softeq.{key}': value for key, value in softeq_options.items()},
+                    allow_list_keys)
+    container['softeq'] = in_use.softeq
+
+
+def install_softeq_overrides() -> None:
+    """Make ``Config.merge_from_dict`` redirect ``softeq.*`` keys (module docstring).
+    Idempotent; every other key behaves exactly as in mmengine."""
+    Config.merge_from_dict = _merge_with_softeq

@@ -402,6 +402,37 @@ def _decide(candidate: _Candidate, config: SoftEqConfig) -> None:
         candidate.reason = f'kernel {height}x{width} < min_kernel_size={config.min_kernel_size}'
 
 
+def _projector_fingerprint(matrix) -> tuple[float, float]:
+    """``(trace P, Σ P ∘ R)`` with a fixed pseudo-random ``R``: equal for equal projectors,
+    different (beyond rounding) for a different kept subspace."""
+    import numpy as np
+    weights = np.random.default_rng(matrix.shape[0]).standard_normal(matrix.shape)
+    return float(np.trace(matrix)), float(np.sum(matrix * weights))
+
+
+def _check_projectors_agree_across_ranks(projectors: list) -> None:
+    """In a distributed run every rank builds its projectors itself (float64, deterministic
+    given the same numpy/scipy); compare their fingerprints once, at injection, and refuse to
+    train with projectors that differ between ranks (another library build choosing another
+    basis inside a degenerate cluster would make the ranks optimise different models)."""
+    import torch.distributed as dist
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2:
+        return
+    mine = [_projector_fingerprint(p.matrix) for p in projectors]
+    gathered = [None] * dist.get_world_size()
+    dist.all_gather_object(gathered, mine)
+    reference = gathered[0]
+    for rank, theirs in enumerate(gathered):
+        differs = len(theirs) != len(reference) or any(
+            abs(a - b) > 1e-8 * max(1.0, abs(b)) for pa, pb in zip(theirs, reference)
+            for a, b in zip(pa, pb))
+        if differs:
+            raise RuntimeError(
+                f'mmsofteq: the projectors built on rank {rank} differ from rank 0\'s '
+                f'(fingerprints {theirs[:3]} vs {reference[:3]}, ...): the ranks would train '
+                'different models. Use the same numpy/scipy/torch build on every node.')
+
+
 def _check_not_a_no_op(model: nn.Module, report: ProjectionReport) -> None:
     """Nothing selected is an error; selected but all identity a warning that says why."""
     if not report.projected:
@@ -494,6 +525,7 @@ def inject_soft_equivariance(model: nn.Module, softeq: SoftEqLike, *,
             plan.append((candidate, projector))
 
     _check_not_a_no_op(model, report)
+    _check_projectors_agree_across_ranks([projector for _, projector in plan])
 
     parameters_before = [id(p) for p in model.parameters()]
     for candidate, projector in plan:

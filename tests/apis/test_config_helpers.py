@@ -108,3 +108,32 @@ def test_cfg_options_on_softeq_reach_the_softeq_in_use(tmp_path, form):
     with pytest.raises(ValueError, match='no soft equivariance to change'):
         load_config(str(plain), {'softeq.softness': 0.1})
     assert load_config(str(plain), {'model.type': 'Y'}).model.type == 'Y'
+
+
+def test_softeq_options_reach_the_softeq_in_use_through_mmengines_own_merge(tmp_path):
+    """What mmseg's / mmpretrain's own tools do with --cfg-options (Config.fromfile, then
+    cfg.merge_from_dict): once the config's custom_imports imported mmsofteq, softeq.* keys
+    change the wrapper's and the hook's softeq, not only the top-level variable; on a config
+    without soft equivariance they raise."""
+    from mmengine.config import Config
+    for form, where in (('wrapper', lambda cfg: cfg.model.softeq),
+                        ('hook', lambda cfg: cfg.default_hooks.softeq.softeq)):
+        model = ("dict(type='mmsofteq.SoftEqModel', model=dict(type='EncoderDecoder'), "
+                 'softeq=softeq)' if form == 'wrapper' else "dict(type='EncoderDecoder')")
+        hooks = ("default_hooks = dict(softeq=dict(type='mmsofteq.SoftEqHook', softeq=softeq))\n"
+                 if form == 'hook' else '')
+        path = tmp_path / f'{form}.py'
+        path.write_text("custom_imports = dict(imports=['mmsofteq'])\n"
+                        "softeq = dict(group='C4', softness=0.9)\n"
+                        f'model = {model}\n{hooks}')
+        cfg = Config.fromfile(str(path))
+        cfg.merge_from_dict({'softeq.softness': 0.5, 'softeq.group': 'SO2'})
+        assert where(cfg)['softness'] == 0.5 and where(cfg)['group'] == 'SO2', form
+    plain = tmp_path / 'plain.py'
+    plain.write_text("custom_imports = dict(imports=['mmsofteq'])\n"
+                     "model = dict(type='EncoderDecoder')\n")
+    cfg = Config.fromfile(str(plain))
+    with pytest.raises(ValueError, match='no soft equivariance to change'):
+        cfg.merge_from_dict({'softeq.softness': 0.5})
+    cfg.merge_from_dict({'model.type': 'ImageClassifier'})   # other keys as in mmengine
+    assert cfg.model.type == 'ImageClassifier'

@@ -70,3 +70,25 @@ def run(rank: int, port: int, strategy: str, softeq: dict, out: str) -> None:
                        out)
     finally:
         dist.destroy_process_group()
+
+
+def run_with_a_different_projector(rank: int, port: int) -> None:
+    """Rank 1 builds a different projector (as another numpy/scipy build could): injection must
+    refuse on every rank."""
+    from fixtures.tiny_models import tiny_segmentor
+    from mmengine.registry import MODELS, init_default_scope
+
+    import mmsofteq.nn.injection as injection
+
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=2)
+    try:
+        init_default_scope('mmseg')
+        model = MODELS.build(tiny_segmentor())
+        if rank == 1:
+            original = injection._projector_fingerprint
+            injection._projector_fingerprint = lambda matrix: tuple(
+                value + 1e-3 for value in original(matrix))
+        injection.inject_soft_equivariance(model, dict(group='C4', softness=0.5), log=False)
+    finally:
+        dist.destroy_process_group()

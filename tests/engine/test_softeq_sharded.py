@@ -63,3 +63,9 @@ def test_the_updated_theta_still_gives_a_projected_model(results):
         logits = model(torch.cat([probe, torch.rot90(probe, 1, (2, 3))]), mode='tensor')
     for strategy in STRATEGIES:
         assert torch.allclose(results[strategy]['logits'], logits, atol=1e-5), strategy
+
+
+def test_ranks_with_different_projectors_refuse_to_train():
+    from sharded_worker import run_with_a_different_projector
+    with pytest.raises(Exception, match="projectors built on rank 1 differ from rank 0's"):
+        mp.spawn(run_with_a_different_projector, args=(free_port(), ), nprocs=2, join=True)
