@@ -4,9 +4,11 @@ Configs refer to our components with the scope prefix, e.g. ``type='mmsofteq.Sof
 from an mmseg or mmpretrain config alike (the same pattern as mmrazor).
 """
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
 from mmengine.registry import METRICS as MMENGINE_METRICS
+from mmengine.registry import STRATEGIES as MMENGINE_STRATEGIES
 from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
@@ -21,3 +23,5 @@ METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['mmsofteq.evalu
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['mmsofteq.datasets'])
 TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS,
                       locations=['mmsofteq.datasets'])
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['mmsofteq.engine'])
+STRATEGIES = Registry('strategy', parent=MMENGINE_STRATEGIES, locations=['mmsofteq.engine'])

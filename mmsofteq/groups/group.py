@@ -26,8 +26,8 @@ elements; the equivariant route keeps the plain list (its commuting classes rely
 **Discretisations.** ``discretisation='resampled'`` (the projectors' default) realises a group
 on a grid as one ``kind='asymmetry'`` generator: the square root of the expected asymmetry
 form under the evaluation's bilinear rotations (``groups.asymmetry``); on vector spaces, where
-rotations are exact, it is ``'spectral'``. ``discretisation='spectral'`` is the above. ``'bilinear'`` is
-the paper's construction (REFERENCE §1) for ``Cn``/``Dn`` on grids: ``(R_n − I)/(2π/n)`` with
+rotations are exact, it is ``'spectral'``. ``discretisation='spectral'`` is the above.
+``'bilinear'`` is the paper's construction (the authors' public code) for ``Cn``/``Dn`` on grids: ``(R_n − I)/(2π/n)`` with
 the bilinear rotation operator ``R_n`` (``grid.bilinear_rotation_operator``) and, for ``Dn``,
 ``(F − I)/π``; no companions. It is not normal for ``n ≠ 4``.
 

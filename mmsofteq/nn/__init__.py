@@ -17,7 +17,8 @@ from .sampling_grids import GridOffset, grid_offset, off_centre_layers
 from .rules import BUILTIN_RULES, KINDS, TARGETS, Rule, register_rules, rules_for
 
 __all__ = [
-    'checkpoint_guard', 'measure_asymmetry', 'CONFIG_KEYS', 'DEFAULT_KIND', 'SoftEqConfig', 'export_model', 'inject_soft_equivariance',
+    'checkpoint_guard', 'measure_asymmetry', 'CONFIG_KEYS', 'DEFAULT_KIND', 'SoftEqConfig',
+    'export_model', 'inject_soft_equivariance',
     'softeq_config', 'softeq_report', 'BUFFER_PREFIX', 'GridProjection', 'KernelProjection',
     'OffsetGridProjection', 'base_class', 'effective_state_dict', 'is_swapped',
     'project_parameter', 'projected_parameters', 'raw_parameters', 'ProjectedTensor',

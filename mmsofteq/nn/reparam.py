@@ -179,6 +179,10 @@ class SoftEqModuleMixin:
                     if not _is_whole(self, name, theta):
                         return theta  # a wrapper's sharded bookkeeping, outside forward
                     projector = self._buffers[BUFFER_PREFIX + name]
+                    if projector.dtype != theta.dtype and theta.is_floating_point():
+                        # a wrapper's mixed precision cast θ, not the buffers (FSDP
+                        # param_dtype=bf16): P·θ in the projector's precision, then cast
+                        return projection(theta.to(projector.dtype), projector).to(theta.dtype)
                     if not _cacheable(self, theta):
                         return projection(theta, projector)
                     return _cached_projection(self, name, projection, theta, projector)
@@ -244,7 +248,7 @@ def _enter_forward(module: nn.Module, args) -> None:
                 'forward, so W = P·θ cannot be applied (a wrapper or strategy shards or '
                 f'replaces the parameter). Supported: {SUPPORTED_WRAPPERS}. Otherwise export '
                 'the model first (mmsofteq.nn.export_model / tools/export_checkpoint.py) and '
-                'train or run the plain model.')
+                'train or run the plain model (docs/scaling.md).')
 
 
 def _exit_forward(module: nn.Module, args, output) -> None:

@@ -7,8 +7,8 @@
   datasets, on tiny on-disk data in the real layouts) and runs one training iteration and the
   rotated validation through mmengine's ``Runner`` on CPU; no checkpoint is downloaded, inputs
   are shrunk to 64 px and ViT/DINOv2 encoders are narrowed (see ``config_smoke``);
-* ``test_full_size_model_builds``: the full-size ViT-B/16 and DINOv2-B/14 models (the step
-  test runs ResNet-50 and every MiT at full size) with their projection reports.
+* ``test_full_size_model_builds``: the full-size ViT-B/16, DINOv2-B/14 and DINOv2-L/14 models
+  (the step test runs ResNet-50 and every MiT at full size) with their projection reports.
 """
 import glob
 import math
@@ -34,7 +34,9 @@ SEG_BASE = (['configs/segmentation/linear_vit-b16_8xb4-4.6k_voc12-224x224.py',
              'configs/segmentation/linear_dinov2-b14_8xb4-4.6k_voc12-512x512.py',
              'configs/segmentation/segformer_mit-b0_8xb4-33k_voc12aug-512x512.py'] +
             [f'configs/segmentation/segformer_mit-b{b}_8xb4-4.6k_voc12-512x512.py'
-             for b in range(6)])
+             for b in range(6)] +
+            # the scale recipe: ViT-L, FlexibleRunner + FSDP + bf16 (docs/scaling.md)
+            ['configs/segmentation/linear_dinov2-l14_fsdp-bf16_8xb4-4.6k_voc12-512x512.py'])
 CLS_BASE = [f'configs/classification/{net}_{run}.py'
             for net, runs in (('vit-b16', ('8xb16-10e_cifar10-224px', '8xb16-10e_cifar100-224px',
                                           '8xb32-10e_in1k-224px')),
@@ -442,6 +444,8 @@ FULL_SIZE = {
         (86, {'backbone.pos_embed': 0.9}),
     'configs/classification/softeq_dinov2-b14_8xb16-10e_cifar100-224px.py':
         (86, {'backbone.patch_embed.projection.weight': 0.95}),
+    'configs/segmentation/softeq_linear_dinov2-l14_fsdp-bf16_8xb4-4.6k_voc12-512x512.py':
+        (304, {'backbone.patch_embed.projection.weight': 0.95}),
 }
 
 
