@@ -2,7 +2,6 @@
 C4 equivariance, one step under DDP, FSDP1 (flat and original parameters) and FSDP2
 (``fully_shard``): the same loss, the same updated parameters and the same logits as DDP, and
 a model whose projection would be bypassed fails loudly."""
-import os.path as osp
 import socket
 
 import pytest

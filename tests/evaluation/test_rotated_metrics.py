@@ -221,6 +221,23 @@ def test_clean_keys_equal_the_ecosystems_own_metrics():
     assert all(ours[key] == pytest.approx(theirs[key]) for key in theirs)
 
 
+def test_nan_to_num_applies_to_the_clean_and_the_rotated_scores_alike():
+    """A class absent from both prediction and label (U = 0): with ``nan_to_num=0`` its IoU
+    is 0 in the clean and in the rotated scores, so identical clean and rotated predictions
+    give aIoU = mIoU = mmseg's IoUMetric(nan_to_num=0), here (2/3 + 3/4 + 0)/3."""
+    from mmseg.evaluation import IoUMetric
+
+    gt = torch.tensor([[0, 0, 1], [0, 1, 1]])
+    pred = torch.tensor([[0, 0, 1], [1, 1, 1]])   # class 2 nowhere
+    samples = [seg_sample(0, pred, gt, pred, gt)]
+    ours = evaluate(RotatedIoUMetric(nan_to_num=0), samples)
+    theirs = evaluate(IoUMetric(iou_metrics=['mIoU'], nan_to_num=0), samples)
+    expected = 100 * (2 / 3 + 3 / 4 + 0) / 3  # class 0: I 2, U 3; class 1: I 3, U 4
+    assert ours['mIoU'] == pytest.approx(expected)
+    assert round(ours['mIoU'], 2) == pytest.approx(theirs['mIoU'])
+    assert ours['aIoU'] == pytest.approx(ours['mIoU'])
+
+
 def test_eerr_pixel_reduction_pools_valid_pixels_over_the_set():
     big, small = torch.ones(4, 4, dtype=torch.bool), torch.zeros(4, 4, dtype=torch.bool)
     small[0, 0] = True

@@ -93,6 +93,26 @@ def test_straight_through_forward_is_the_hard_canonical_input():
     assert result.inputs.grad_fn is not None
 
 
+def test_straight_through_gradient_is_the_documented_formula():
+    """For ``L = ⟨c, x̂⟩``: ``∂L/∂p_g = ⟨c, g⁻¹·x⟩`` (the module docstring), so through
+    ``p = softmax(s)``: ``∂L/∂s = p ⊙ (v − ⟨p, v⟩)`` with ``v_g = ⟨c, g⁻¹·x⟩`` per sample, in
+    sign and size (a flipped ``p − stopgrad(p)`` keeps the forward and negates this)."""
+    model = canon('mmpretrain', resnet_classifier()).train()
+    images = torch.randn(3, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    weights = torch.randn(3, 3, 32, 32, generator=torch.Generator().manual_seed(2))
+    result = model.canonicalize(images)
+    result.scores.retain_grad()
+    (weights * result.inputs).sum().backward()
+    group = model.canonical_group
+    with torch.no_grad():
+        v = torch.stack([(weights * group.act_inverse(images, g)).sum(dim=(1, 2, 3))
+                         for g in range(len(group))], dim=1)             # (B, |G|)
+        p = F.softmax(result.scores, dim=1)
+        expected = p * (v - (p * v).sum(dim=1, keepdim=True))
+    assert expected.abs().max() > 1e-3  # a non-trivial case
+    torch.testing.assert_close(result.scores.grad, expected, rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize('scope, model_cfg, samples', [
     ('mmseg', tiny_segmentor(), lambda: seg_samples(2, 32, 32, labels=True)),
     ('mmpretrain', resnet_classifier(), lambda: cls_samples(2)),

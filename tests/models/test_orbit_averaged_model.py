@@ -100,6 +100,27 @@ def test_c8_averages_each_pixel_over_the_elements_where_it_is_valid():
     assert torch.allclose(averaged[0, :, 16, 16], centre, atol=1e-6)
 
 
+def test_a_single_channel_head_averages_probabilities_and_returns_their_logit():
+    """``combine='mean_probs'`` with a 1-channel (sigmoid) head: ``logit(mean_g σ(z_g))``,
+    not ``log mean_g σ(z_g)`` (a log-probability thresholded as a logit at 0 would call every
+    pixel background)."""
+    single = tiny_segmentor(num_classes=2)
+    single['decode_head'].update(out_channels=1, threshold=0.5, loss_decode=dict(
+        type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0))
+    model = orbit('mmseg', single, group='C4', combine='mean_probs').eval()
+    base = build('mmseg', single).eval()
+    base.load_state_dict(model.state_dict())
+    images = torch.randn(1, 3, 32, 32)
+    group = finite_group('C4')
+    metas = [dict(img_shape=(32, 32), ori_shape=(32, 32), pad_shape=(32, 32))]
+    with torch.no_grad():
+        averaged = model.encode_decode(images, metas)
+        probabilities = torch.stack([torch.sigmoid(group.act_inverse(
+            base.encode_decode(group.act(images, i), metas), i)) for i in range(4)]).mean(0)
+    assert averaged.shape[1] == 1
+    assert torch.allclose(averaged, torch.logit(probabilities.double()).float(), atol=1e-4)
+
+
 def test_non_square_input_of_a_quarter_turn_group_is_a_value_error():
     model = orbit('mmseg', tiny_segmentor(), group='C4').eval()
     with pytest.raises(ValueError, match=r"quarter turns.*got 32x48.*mode='slide'"):
@@ -161,6 +182,20 @@ def test_train_augment_rotates_inputs_and_labels_together(monkeypatch):
     plain.load_state_dict(model.state_dict())
     assert torch.allclose(plain.loss(images, samples)['decode.loss_ce'],
                           base.loss(images, samples)['decode.loss_ce'])
+
+
+@pytest.mark.parametrize('group', ['C4', 'D4'])
+def test_the_training_draw_covers_every_group_element_uniformly(group):
+    """``loss`` rotates by ``_random_element()`` (above); 4,000 seeded draws hit each of the
+    ``|G|`` elements 4000/|G| ± 5 binomial standard deviations times (the last one too)."""
+    model = orbit('mmpretrain', resnet_classifier(), group=group, train_augment=True)
+    size = len(model.orbit_averaging.group)
+    torch.manual_seed(0)
+    counts = torch.bincount(torch.tensor([model._random_element() for _ in range(4000)]),
+                            minlength=size)
+    assert counts.numel() == size
+    mean, spread = 4000 / size, 5 * (4000 * (1 / size) * (1 - 1 / size)) ** 0.5
+    assert bool(((counts - mean).abs() <= spread).all()), counts.tolist()
 
 
 def test_deep_copy_and_pickle_keep_the_averaging():

@@ -258,6 +258,7 @@ def test_every_builtin_key_is_exercised():
 
 # ----------------------------------------------------------------- relative-position tables
 
+
 def rot90_window(size: int, extra_first: bool = False) -> torch.Tensor:
     """Token permutation of a rot90 of a ``size x size`` row-major window (cls token first)."""
     perm = torch.rot90(torch.arange(size * size).view(size, size), 1, (0, 1)).flatten()
@@ -361,6 +362,7 @@ def test_mae_frozen_sincos_pos_embed_is_projected_and_initialised_in_theta():
 
 # ---------------------------------------------------------------------------- ResNet stems
 
+
 @pytest.mark.parametrize('scope, cfg, stem', [
     ('mmseg', dict(type='ResNetV1c', depth=18, stem_channels=8, base_channels=8),
      {'stem.0.weight', 'stem.3.weight', 'stem.6.weight'}),
@@ -380,6 +382,7 @@ def test_resnet_stem_is_the_patch_embedding_and_every_other_kernel_a_conv(scope,
 
 
 # ----------------------------------------------------------------------- deformable convs
+
 
 @pytest.mark.parametrize('dcn, owner', [('DCN', 'DeformConv2dPack'),
                                         ('DCNv2', 'ModulatedDeformConv2dPack')])
@@ -430,6 +433,7 @@ def test_an_include_pattern_never_projects_an_offset_conv():
 
 
 # ------------------------------------------------------------------------- rules='auto'
+
 
 def shufflenet_classifier() -> nn.Module:
     return build('mmpretrain', dict(
@@ -522,7 +526,22 @@ def test_token_grid(tokens, preferred, grid):
     assert token_grid(tokens, preferred) == grid
 
 
+def test_leading_token_slots_count_cls_distillation_and_register_tokens_not_mask_tokens():
+    """A masked-image-modelling backbone's ``mask_token`` replaces patch tokens; it is never
+    concatenated in front of the grid, so it is no prefix slot of a position grid."""
+    from mmsofteq.nn.structure import _token_slots, position_grid
+
+    backbone = nn.Module()
+    backbone.cls_token = nn.Parameter(torch.zeros(1, 1, 8))
+    backbone.dist_token = nn.Parameter(torch.zeros(1, 1, 8))
+    backbone.register_tokens = nn.Parameter(torch.zeros(1, 4, 8))
+    backbone.mask_token = nn.Parameter(torch.zeros(1, 1, 8))
+    backbone.pos_embed = nn.Parameter(torch.zeros(1, 6 + 16, 8))
+    assert _token_slots(backbone) == 6
+    assert position_grid(backbone, 'pos_embed') == (6, 4)
+
 # ---------------------------------------------------------------- typos in softeq.rules
+
 
 def test_rules_auto_and_optional_rules_parse_and_round_trip():
     config = SoftEqConfig.from_dict(dict(group='C4', softness=0.5, rules='auto'))

@@ -191,7 +191,6 @@ def test_smooth_masks_follow_their_formulas():
     assert 0 < dropped_sqrt2 < sigma_count[2]
 
 
-
 def test_smooth_mask_offset_on_the_grid_route():
     """C4 on 5 x 5, tau = 1.5: the rotation by a quarter turn R has eigenvalues 1 (7 = the
     orbit count (25 − 1)/4 + 1), −1 (6), ±i (6 each); the constraint R − I has σ = |λ − 1|, so
@@ -204,6 +203,7 @@ def test_smooth_mask_offset_on_the_grid_route():
     np.testing.assert_allclose(np.linalg.eigvalsh(projector.matrix), expected, atol=1e-9)
     assert projector.certificate.kept == 19
 
+
 def test_selection_rules_on_a_hand_spectrum():
     sigmas = np.array([0.0, 1.0, 1.0, 1.0, 1.0, 2.0])
     omega = np.array([0.0, 3.0, 1.0, 2.0, 1.0, 5.0])
@@ -214,6 +214,21 @@ def test_selection_rules_on_a_hand_spectrum():
     assert cluster.tolist() == [True, True, True, True, True, False]
     index = select(sigmas, Cutoff(softness=0.4, rounding='index'), omega).kept
     assert index.tolist() == [True, True, False, False, False, False]  # the solver's order
+
+
+def test_the_index_rule_counts_from_the_smallest_sigma_not_the_solvers_first():
+    """The paper's rule keeps ``z + int((n − z − 1)·s)`` directions of smallest ``σ`` (ties in
+    the solver's order), whatever order the solver returns them in. Hand case: σ = (2, 0, 1,
+    0.5, 1, 0), s = 0.4: z = 2, count = 2 + int(3 · 0.4) = 3, so the two zeros and 0.5 are
+    kept and τ = 0.5 (the solver's first three would give τ = 2, a doubled bound)."""
+    sigmas = np.array([2.0, 0.0, 1.0, 0.5, 1.0, 0.0])
+    selection = select(sigmas, Cutoff(softness=0.4, rounding='index'))
+    assert selection.kept.tolist() == [False, True, False, True, False, True]
+    assert selection.tau == 0.5
+    # a tie at the cut: σ = (1, 0, 1, 1), s = 0.5: z = 1, count = 1 + int(2 · 0.5) = 2, the
+    # zero and the first 1 in the solver's order
+    tie = select(np.array([1.0, 0.0, 1.0, 1.0]), Cutoff(softness=0.5, rounding='index'))
+    assert tie.kept.tolist() == [True, True, False, False]
 
 
 @pytest.mark.parametrize('kwargs, message', [

@@ -289,3 +289,36 @@ def test_the_allow_list_holds_the_restricted_getattr_and_numeric_dtypes_only():
     with pytest.raises(pickle.UnpicklingError):
         entries['builtins.getattr'](HistoryBuffer, '__init__')
     assert entries['builtins.getattr'](HistoryBuffer, 'mean') is HistoryBuffer.mean
+
+
+# ------------------------------------------------------------------ integrity (fast tier)
+
+
+def _flip_a_byte_of_the_tensor_record(path):
+    """Flip one payload byte of the first tensor record in place; return the record name."""
+    import zipfile
+    with zipfile.ZipFile(path) as archive:
+        info = next(i for i in archive.infolist() if '/data/' in i.filename)
+    with open(path, 'r+b') as handle:
+        handle.seek(info.header_offset + 26)
+        name_length, extra_length = (int.from_bytes(handle.read(2), 'little') for _ in range(2))
+        payload = info.header_offset + 30 + name_length + extra_length
+        handle.seek(payload + 5)
+        byte = handle.read(1)[0]
+        handle.seek(payload + 5)
+        handle.write(bytes([byte ^ 0x40]))
+    return info.filename
+
+
+def test_a_flipped_byte_is_refused_by_its_crc_where_torch_would_load_it(genuine):
+    """torch.load checks no CRC: it returns the changed weights. mmsofteq's loader (every
+    mmengine load goes through it) refuses the file, naming the record."""
+    original = torch.load(genuine, weights_only=False)['state_dict']['conv.weight'].clone()
+    record = _flip_a_byte_of_the_tensor_record(genuine)
+    changed = torch.load(genuine, weights_only=False)['state_dict']['conv.weight']
+    assert not torch.equal(changed, original)
+    with pytest.raises(DamagedCheckpointError, match=rf'the record {record} does not match '
+                                                     r'its CRC-32'):
+        load_checkpoint_file(genuine)
+    with pytest.raises(DamagedCheckpointError):
+        CheckpointLoader.load_checkpoint(genuine)

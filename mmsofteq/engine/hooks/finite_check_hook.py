@@ -8,7 +8,7 @@ whole schedule and write NaN checkpoints over good ones. The hook checks:
   state (``load_from`` and ``--resume``);
 * ``before_train`` / ``before_test`` and a standalone ``before_val``: every floating parameter
   and buffer of the model (so ``init_cfg=dict(type='Pretrained')`` weights are covered too);
-* ``after_train_iter``: the total loss, every ``interval`` iterations.
+* ``after_train_iter``: the total loss, every ``interval`` iterations and at the last one.
 
 Each failure raises ``FloatingPointError`` naming the tensor (with its count of NaN / Inf
 values) or the iteration. Shipped in mmsofteq's configs as
@@ -64,7 +64,7 @@ class FiniteCheckHook(Hook):
         enabled: ``False`` switches every check off (the documented off-switch).
         check_weights: check loaded checkpoints and the model before a run.
         check_loss: check the total training loss.
-        interval: check the loss every ``interval`` training iterations.
+        interval: check the loss every ``interval`` training iterations (and the last).
     """
 
     priority = 'VERY_LOW'  # after every other hook has loaded / changed the weights
@@ -122,8 +122,9 @@ class FiniteCheckHook(Hook):
                          outputs: Optional[dict] = None) -> None:
         if not self.check_loss or not isinstance(outputs, dict) or 'loss' not in outputs:
             return
-        if not self.every_n_train_iters(runner, self.interval):
-            return
+        if not (self.every_n_train_iters(runner, self.interval) or
+                self.is_last_train_iter(runner)):
+            return  # the last iteration is always checked: its weights are the ones saved
         loss = outputs['loss']
         value = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
         if not math.isfinite(value):
