@@ -8,7 +8,13 @@ whole schedule and write NaN checkpoints over good ones. The hook checks:
   state (``load_from`` and ``--resume``);
 * ``before_train`` / ``before_test`` and a standalone ``before_val``: every floating parameter
   and buffer of the model (so ``init_cfg=dict(type='Pretrained')`` weights are covered too);
-* ``after_train_iter``: the total loss, every ``interval`` iterations and at the last one.
+* ``after_train_iter``: the total loss, every ``interval`` iterations and at the last one;
+* before any checkpoint is written: the model's weights at the iterations / epochs where
+  mmengine's ``CheckpointHook`` saves and after each validation when it keeps the best
+  (``after_train_iter`` / ``after_train_epoch`` / ``after_val_epoch``: this hook's priority
+  ``LOW`` runs it ahead of the ``CheckpointHook``'s ``VERY_LOW``, so no previous checkpoint is
+  deleted for a non-finite one either), and ``before_save_checkpoint``: the checkpoint's state
+  dict and optimizer state, for any other save.
 
 Each failure raises ``FloatingPointError`` naming the tensor (with its count of NaN / Inf
 values) or the iteration. Shipped in mmsofteq's configs as
@@ -24,13 +30,17 @@ import math
 from typing import Any, Iterator, Optional, Tuple
 
 import torch
-from mmengine.hooks import Hook
+from mmengine.hooks import CheckpointHook, Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import BaseLoop
 
 from ...registry import HOOKS
 
 OFF_SWITCH = 'default_hooks.finite_check.enabled=False'
+#: Where non-finite weights came from, as the errors say.
+LOADED = 'from its initialisation, init_cfg / load_from / --resume'
+TRAINED = ('training made them so; no checkpoint was written or removed for them, the last one '
+           'is intact; lower the learning rate or enable gradient clipping')
 
 
 def _floating_tensors(node: Any, prefix: str) -> Iterator[Tuple[str, torch.Tensor]]:
@@ -67,7 +77,8 @@ class FiniteCheckHook(Hook):
         interval: check the loss every ``interval`` training iterations (and the last).
     """
 
-    priority = 'VERY_LOW'  # after every other hook has loaded / changed the weights
+    # after the hooks that change weights (EMAHook: NORMAL), before CheckpointHook (VERY_LOW)
+    priority = 'LOW'
 
     def __init__(self, enabled: bool = True, check_weights: bool = True,
                  check_loss: bool = True, interval: int = 1) -> None:
@@ -93,7 +104,7 @@ class FiniteCheckHook(Hook):
                     'Resume from an earlier checkpoint, or switch this check off with '
                     f'--cfg-options {OFF_SWITCH}.')
 
-    def _check_model(self, runner, when: str) -> None:
+    def _check_model(self, runner, when: str, cause: str = LOADED) -> None:
         if not self.check_weights:
             return
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
@@ -103,9 +114,8 @@ class FiniteCheckHook(Hook):
         bad = first_non_finite(named)
         if bad is not None:
             raise FloatingPointError(
-                f'the model has non-finite weights {when}: {self._describe(bad)} (from its '
-                'initialisation, init_cfg / load_from / --resume). Switch this check off with '
-                f'--cfg-options {OFF_SWITCH}.')
+                f'the model has non-finite weights {when}: {self._describe(bad)} ({cause}). '
+                f'Switch this check off with --cfg-options {OFF_SWITCH}.')
 
     def before_train(self, runner) -> None:
         self._check_model(runner, 'before training')
@@ -117,9 +127,51 @@ class FiniteCheckHook(Hook):
     def before_test(self, runner) -> None:
         self._check_model(runner, 'before testing')
 
+    # ---- before a checkpoint is written ---------------------------------------------------
+    @staticmethod
+    def _checkpoint_hooks(runner) -> list:
+        return [hook for hook in runner.hooks if isinstance(hook, CheckpointHook)]
+
+    def _saves_after_iter(self, runner) -> bool:
+        """Whether a ``CheckpointHook`` saves at this iteration (mmengine 0.10.7's rule)."""
+        return any(not hook.by_epoch and (
+            hook.every_n_train_iters(runner, hook.interval, hook.save_begin) or
+            (hook.save_last and hook.is_last_train_iter(runner)))
+            for hook in self._checkpoint_hooks(runner))
+
+    def after_train_epoch(self, runner) -> None:
+        if any(hook.by_epoch and (hook.every_n_epochs(runner, hook.interval, hook.save_begin) or
+                                  (hook.save_last and hook.is_last_train_epoch(runner)))
+               for hook in self._checkpoint_hooks(runner)):
+            self._check_model(runner, f'after epoch {runner.epoch + 1}, before saving a '
+                              'checkpoint', TRAINED)
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        if isinstance(getattr(runner, '_train_loop', None), BaseLoop) and any(
+                hook.save_best is not None for hook in self._checkpoint_hooks(runner)):
+            self._check_model(runner, 'after validation, before saving the best checkpoint',
+                              TRAINED)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if not self.check_weights or not isinstance(checkpoint, dict):
+            return
+        for key in ('state_dict', 'optimizer'):
+            bad = first_non_finite(_floating_tensors(checkpoint.get(key), key))
+            if bad is not None:
+                raise FloatingPointError(
+                    'refusing to write a checkpoint with non-finite values: '
+                    f'{self._describe(bad)}. Switch this check off with --cfg-options '
+                    f'{OFF_SWITCH}.')
+
     # ---- loss -------------------------------------------------------------------------
     def after_train_iter(self, runner, batch_idx: int, data_batch: Any = None,
                          outputs: Optional[dict] = None) -> None:
+        self._check_loss(runner, outputs)
+        if self._saves_after_iter(runner):
+            self._check_model(runner, f'at iteration {runner.iter + 1}, before saving a '
+                              'checkpoint', TRAINED)
+
+    def _check_loss(self, runner, outputs) -> None:
         if not self.check_loss or not isinstance(outputs, dict) or 'loss' not in outputs:
             return
         if not (self.every_n_train_iters(runner, self.interval) or
