@@ -1,8 +1,10 @@
 """Low-level helpers with no dependence on the rest of mmsofteq: rotation geometry of
 image-like tensors, safe checkpoint loading, CPU/GPU distributed launch."""
-from .checkpoint_errors import DamagedCheckpointError, UnsafeCheckpointError
-from .checkpoint_loading import (download_checkpoint, enable_safe_checkpoint_loading,
-                                 load_checkpoint_file, mmengine_checkpoint_globals)
+from .checkpoint_download import download_checkpoint
+from .checkpoint_errors import (DamagedCheckpointError, MalformedCheckpointError,
+                                UnsafeCheckpointError)
+from .checkpoint_loading import (enable_safe_checkpoint_loading, load_checkpoint_file,
+                                 mmengine_checkpoint_globals)
 from .checkpoint_trust import TRUST_ENV_VAR, trust_checkpoints_enabled, trusted_checkpoint_loading
 from .distributed import (DEFAULT_COLLECTIVE_TIMEOUT_S, DistEnv, cuda_is_usable,
                           dist_env_from_launcher, init_cpu_process_group, prepare_runtime,
@@ -12,7 +14,8 @@ from .rotation import (content_region, quarter_turns, rotate_field, rotate_label
 from .tables import TABLE_STYLES, markdown_header, markdown_row, text_table
 
 __all__ = [
-    'DamagedCheckpointError', 'UnsafeCheckpointError', 'download_checkpoint',
+    'DamagedCheckpointError', 'MalformedCheckpointError', 'UnsafeCheckpointError',
+    'download_checkpoint',
     'enable_safe_checkpoint_loading', 'load_checkpoint_file', 'mmengine_checkpoint_globals',
     'TRUST_ENV_VAR', 'trust_checkpoints_enabled', 'trusted_checkpoint_loading', 'DistEnv',
     'cuda_is_usable', 'DEFAULT_COLLECTIVE_TIMEOUT_S',

@@ -22,11 +22,27 @@ class DamagedCheckpointError(ValueError):
     file: a damaged file stays damaged under full unpickling.
     """
 
-    def __init__(self, path: str, reason: str):
+    #: What the file is said to be, and what the message tells the user to do.
+    WHAT = 'is damaged or not a PyTorch checkpoint'
+    ADVICE = ('Re-download or re-create it (for --resume, an earlier checkpoint of the same '
+              'work_dir can be passed with --resume PATH).')
+
+    def __init__(self, path: str, reason: str, advice: Optional[str] = None):
         self.path, self.reason = path, reason
-        super().__init__(f'{path} ({_size_of(path)}) is damaged or not a PyTorch checkpoint: '
-                         f'{reason}. Re-download or re-create it (for --resume, an earlier '
-                         'checkpoint of the same work_dir can be passed with --resume PATH).')
+        super().__init__(f'{path} ({_size_of(path)}) {self.WHAT}: {reason}. '
+                         f'{advice or self.ADVICE}')
+
+
+class MalformedCheckpointError(DamagedCheckpointError):
+    """The file is laid out as ``torch.save`` never writes it, in a way that lets two readers
+    see different contents (a zip archive appended to a legacy file, records outside the
+    archive's single folder, names equal but for case, bytes between records, a compressed
+    record). It is refused before anything is unpickled or decompressed."""
+
+    WHAT = 'is not laid out as torch.save writes a checkpoint'
+    ADVICE = ('It is refused because torch and the safety checks could read different bytes '
+              'from it, or because it would expand beyond its size. Re-create it with '
+              'torch.save (or mmengine) from the original weights.')
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):

@@ -8,9 +8,11 @@ weights-only, which refuses mmengine's own training checkpoints (``message_hub``
 ``mmsofteq`` is imported) replaces mmengine's local and http(s) checkpoint schemes with
 :func:`load_checkpoint_file`, which for every file:
 
-1. checks it is intact -- not empty, a ``torch.save`` zip archive (or legacy file) whose
-   records match their CRC-32 -- and otherwise raises :class:`DamagedCheckpointError` with
-   path and size (never advice to trust the file);
+1. checks it is intact and laid out as ``torch.save`` writes it (:mod:`.checkpoint_archive`):
+   not empty, a zip archive of stored records whose CRC-32 match, whose ``data.pkl`` torch's
+   reader and ``zipfile`` read alike (or a legacy file with nothing appended), otherwise
+   :class:`DamagedCheckpointError` / ``MalformedCheckpointError`` with path and size (never
+   advice to trust the file);
 2. replays its pickle symbolically (:mod:`.checkpoint_scan`): the globals must be torch's
    defaults, the user's ``add_safe_globals`` or mmsofteq's entries, and numpy / ``getattr``
    only in the exact forms mmengine writes, else :class:`UnsafeCheckpointError`;
@@ -23,7 +25,8 @@ weights-only, which refuses mmengine's own training checkpoints (``message_hub``
    plain strings; ``meta['config']`` keeps only a literal ``gpu_ids`` (the one value resume
    reads).
 
-http(s) URLs are downloaded to torch's hub cache (rank 0 first) and loaded the same way.
+http(s) URLs are downloaded into a cache keyed by the whole URL and verified
+(:mod:`.checkpoint_download`; rank 0 first) and loaded the same way.
 Trusted loads (:mod:`.checkpoint_trust`) skip steps 2-4 and use ``weights_only=False``.
 """
 from __future__ import annotations
@@ -34,24 +37,21 @@ import inspect
 import logging
 import os
 import pickle
-import re
 import threading
-import urllib.parse
-import zipfile
-import zlib
 from typing import Any, Callable, Dict, Iterator, Optional
 
 import numpy as np
 import torch
 import torch._weights_only_unpickler as weights_only_unpickler
 
+from .checkpoint_archive import open_checkpoint
+from .checkpoint_download import download_checkpoint
 from .checkpoint_errors import DamagedCheckpointError, UnsafeCheckpointError
 from .checkpoint_scan import (DTYPE, GETATTR, HISTORY_BUFFER, NDARRAY, NUMPY_CODES, RECONSTRUCT,
                               SCALAR, scan_legacy_file, scan_pickle)
 from .checkpoint_trust import trust_checkpoints_enabled
 
 _TORCH_FORCE_SAFE = 'TORCH_FORCE_WEIGHTS_ONLY_LOAD'
-_DATA_RECORD = re.compile(r'[^/]+/data\.pkl')
 UNTRUSTED_CONFIG_KEY = 'untrusted_config_text'
 
 _lock = threading.Lock()
@@ -138,54 +138,6 @@ def _torch_allowed_names() -> set:
     """Names torch's weights-only unpickler accepts right now (defaults + add_safe_globals)."""
     return (set(weights_only_unpickler._get_allowed_globals())
             | set(_torch_user_allowed_globals()))
-
-
-# ---- integrity ------------------------------------------------------------------------------
-def _read_checked_zip(path: str, file) -> bytes:
-    """CRC-check every record of a ``torch.save`` zip archive; return its ``data.pkl``."""
-    try:
-        with zipfile.ZipFile(file) as archive:
-            bad_record = archive.testzip()
-            if bad_record is not None:
-                raise DamagedCheckpointError(
-                    path, f'the record {bad_record} does not match its CRC-32 (corrupted bytes)')
-            records = [name for name in archive.namelist() if _DATA_RECORD.fullmatch(name)]
-            if len(records) != 1:
-                raise DamagedCheckpointError(
-                    path, 'it is a zip archive but not one written by torch.save (no single '
-                    '<name>/data.pkl record)')
-            return archive.read(records[0])
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
-        raise DamagedCheckpointError(path, f'its zip archive is unreadable ({error})') from error
-
-
-def _open_checked(path: str):
-    """Open ``path``; return ``(file, data_pkl)`` (``data_pkl`` None for a legacy file)."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'{path} can not be found.')
-    if os.path.getsize(path) == 0:
-        raise DamagedCheckpointError(path, 'the file is empty')
-    file = open(path, 'rb')
-    try:
-        head = file.read(4)
-        file.seek(0)
-        if zipfile.is_zipfile(file):
-            file.seek(0)
-            data = _read_checked_zip(path, file)
-            file.seek(0)
-            return file, data
-        if head.startswith(b'PK'):
-            raise DamagedCheckpointError(
-                path, 'it starts like a zip archive but has no end record (truncated)')
-        if head[:1] != b'\x80':  # every torch.save file starts with a pickle protocol mark
-            raise DamagedCheckpointError(
-                path, f'it is neither a torch.save zip archive nor a legacy torch.save file '
-                f'(first bytes {head!r})')
-        file.seek(0)
-        return file, None
-    except BaseException:
-        file.close()
-        raise
 
 
 # ---- loading --------------------------------------------------------------------------------
@@ -282,7 +234,7 @@ def load_checkpoint_file(filename: str, map_location: Any = None) -> Any:
     """
     enable_safe_checkpoint_loading()
     path = os.path.expanduser(str(filename))
-    file, data_pkl = _open_checked(path)
+    file, data_pkl = open_checkpoint(path)
     with file:
         if trust_checkpoints_enabled():
             return _load_trusted(path, file, map_location)
@@ -292,22 +244,6 @@ def load_checkpoint_file(filename: str, map_location: Any = None) -> Any:
 def load_from_local_checked(filename: str, map_location: Any = None) -> Any:
     """mmengine ``CheckpointLoader`` scheme ``''`` (local files): :func:`load_checkpoint_file`."""
     return load_checkpoint_file(filename, map_location)
-
-
-def download_checkpoint(url: str, model_dir: Optional[str] = None,
-                        progress: bool = True) -> str:
-    """Download ``url`` once into ``model_dir`` (default: torch hub's ``checkpoints`` folder,
-    the one mmengine uses); return the local path. Writes are atomic (temporary file + move)."""
-    model_dir = model_dir or os.path.join(torch.hub.get_dir(), 'checkpoints')
-    os.makedirs(model_dir, exist_ok=True)
-    file_name = os.path.basename(urllib.parse.urlparse(url).path)
-    if not file_name:
-        raise ValueError(f'{url}: the URL names no file')
-    cached = os.path.join(model_dir, file_name)
-    if not os.path.exists(cached):
-        _log(f'downloading {url} to {cached}')
-        torch.hub.download_url_to_file(url, cached, None, progress=progress)
-    return cached
 
 
 def load_from_http_checked(filename: str, map_location: Any = None,
