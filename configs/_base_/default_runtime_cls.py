@@ -6,6 +6,10 @@ _base_ = ['mmpretrain::_base_/default_runtime.py']
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2),
     # mmsofteq: stop on NaN / Inf weights or loss (off: default_hooks.finite_check=None)
-    finite_check=dict(type='mmsofteq.FiniteCheckHook'))
+    finite_check=dict(type='mmsofteq.FiniteCheckHook'),
+    # mmsofteq: one training per work dir, no write or delete outside it (docs/security.md)
+    run_guard=dict(type='mmsofteq.RunGuardHook'),
+    # mmsofteq: a bad label or image value stops the run naming its file
+    data_check=dict(type='mmsofteq.DataCheckHook'))
 randomness = dict(seed=0, deterministic=False)
 env_cfg = dict(dist_cfg=dict(timeout=300))

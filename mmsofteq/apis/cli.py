@@ -50,6 +50,7 @@ def runner_config(args: argparse.Namespace) -> Config:
     ``args.cfg_options`` merged, ``launcher`` set, and ``work_dir`` from ``--work-dir``, else
     the config's, else ``./work_dirs/<config name>`` (mmseg's priority)."""
     cfg = load_config(args.config, args.cfg_options)
+    add_run_guard(cfg)
     drop_switched_off_hooks(cfg)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
@@ -62,6 +63,29 @@ def runner_config(args: argparse.Namespace) -> Config:
 #: The default hooks mmengine 0.10.7's Runner knows; ``None`` removes one of them.
 MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'sampler_seed', 'logger', 'param_scheduler',
                           'checkpoint')
+
+
+#: ``default_hooks`` entries mmsofteq's tools add to a config without them.
+GUARD_HOOKS = dict(run_guard=dict(type='mmsofteq.RunGuardHook'),
+                   data_check=dict(type='mmsofteq.DataCheckHook'))
+
+
+def add_run_guard(cfg: Config) -> Config:
+    """Add :data:`GUARD_HOOKS` to a config without those keys (in place): mmsofteq's tools keep
+    every run's writes and deletions in its work dir, one training per work dir
+    (``mmsofteq.RunGuardHook``) and name the file of a bad sample (``mmsofteq.DataCheckHook``).
+    Options given without the type (``--cfg-options default_hooks.run_guard.lock=False``) are
+    kept. ``default_hooks.<key>=None`` switches one off."""
+    hooks = cfg.get('default_hooks', None)
+    if hooks is None:
+        cfg.default_hooks = hooks = {}
+    if isinstance(hooks, dict):
+        for key, hook in GUARD_HOOKS.items():
+            if key not in hooks:
+                hooks[key] = dict(hook)
+            elif isinstance(hooks[key], dict) and 'type' not in hooks[key]:
+                hooks[key] = {**hook, **hooks[key]}  # options given by --cfg-options only
+    return cfg
 
 
 def drop_switched_off_hooks(cfg: Config) -> Config:

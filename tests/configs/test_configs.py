@@ -219,9 +219,12 @@ def test_every_config_evaluates_with_rotated_metrics(path):
 
 @pytest.mark.parametrize('path', ALL_CONFIGS)
 def test_every_config_stops_on_non_finite_weights_or_loss(path):
-    """``FiniteCheckHook`` in ``default_hooks`` (merged with the base's hooks, none lost)."""
+    """``FiniteCheckHook``, ``RunGuardHook`` and ``DataCheckHook`` in ``default_hooks`` (merged with the base's
+    hooks, none lost)."""
     cfg = load(path)
     assert cfg.default_hooks['finite_check'] == dict(type='mmsofteq.FiniteCheckHook')
+    assert cfg.default_hooks['run_guard'] == dict(type='mmsofteq.RunGuardHook')
+    assert cfg.default_hooks['data_check'] == dict(type='mmsofteq.DataCheckHook')
     assert {'timer', 'logger', 'param_scheduler', 'checkpoint', 'sampler_seed'} <= set(
         cfg.default_hooks)
 

@@ -30,7 +30,11 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'),
     # mmsofteq: stop on NaN / Inf weights or loss (off: default_hooks.finite_check=None)
-    finite_check=dict(type='mmsofteq.FiniteCheckHook'))
+    finite_check=dict(type='mmsofteq.FiniteCheckHook'),
+    # mmsofteq: one training per work dir, no write or delete outside it (docs/security.md)
+    run_guard=dict(type='mmsofteq.RunGuardHook'),
+    # mmsofteq: a bad label or image value stops the run naming its file
+    data_check=dict(type='mmsofteq.DataCheckHook'))
 # `tools/train.py --cfg-options auto_scale_lr.enable=True` rescales the lrs for another
 # total batch size.
 auto_scale_lr = dict(enable=False, base_batch_size=32)

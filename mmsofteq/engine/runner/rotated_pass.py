@@ -24,6 +24,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.structures import BaseDataElement, PixelData
 
 from ...structures import rotated_fields as fields
+from ...structures.sample_checks import check_finite_inputs
 from ...utils.rotation import content_region, rotate_field, rotate_label_map, rotation_valid_mask
 from .angles import AngleSampler
 
@@ -212,6 +213,7 @@ class RotatedPredictionWriter:
         if len(samples) != len(outputs):
             raise ValueError(f'batch has {len(samples)} samples but the model returned '
                              f'{len(outputs)} outputs')
+        check_finite_inputs(inputs, samples, 'the clean and rotated metrics')
         rotated_inputs = task.rotate_inputs(inputs, samples, outputs, angles)
         # As the clean pass's val_step: DDP wrappers call the inner module, an FSDP wrapper
         # runs its own forward (it gathers the sharded parameters there).

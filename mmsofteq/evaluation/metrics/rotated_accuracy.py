@@ -32,6 +32,7 @@ from mmengine.evaluator import BaseMetric
 
 from ...registry import METRICS
 from ...structures import rotated_fields as fields
+from ...structures.sample_checks import check_labels
 from ..statistics import (check_probability_vector, exact_mean, geometric_mean,
                           kl_divergence_of_probabilities)
 
@@ -81,6 +82,7 @@ class RotatedAccuracy(BaseMetric):
             label = torch.as_tensor(sample['gt_label']).reshape(-1)
             if label.numel() != 1:
                 raise ValueError(f'RotatedAccuracy needs one label per sample, got {label}')
+            check_labels(label, clean_scores.numel(), None, sample)
             label = int(label)
             self.results.append(
                 dict(index=sample.get(fields.DATASET_INDEX),

@@ -27,8 +27,9 @@ use the paper's names:
 With ``clean_metrics=False`` the clean keys are left out (mmseg's own ``IoUMetric`` reports
 them next to this metric: what ``mmsofteq.RotatedValLoop`` sets up by default). Classes with
 ``U_c = 0`` (absent from labels and predictions) are left out of the means, as in mmseg.
-Pixels labelled ``ignore_index`` never count in IoU/accuracy. A per-class table (IoU and
-Acc, clean and rotated) is logged.
+Pixels labelled ``ignore_index`` never count in IoU/accuracy; any other label value outside
+``[0, C)`` raises ``ValueError`` naming the sample's files (mmseg's ``IoUMetric`` drops such
+pixels silently). A per-class table (IoU and Acc, clean and rotated) is logged.
 
 Needs the fields written by ``mmsofteq.RotatedValLoop``/``RotatedTestLoop``
 (:mod:`mmsofteq.structures.rotated_fields`). Memory per sample: two ``(4, C)`` histograms
@@ -49,6 +50,7 @@ from mmengine.logging import MMLogger, print_log
 
 from ...registry import METRICS
 from ...structures import rotated_fields as fields
+from ...structures.sample_checks import check_labels
 from ...utils import text_table
 from ..statistics import (exact_mean, geometric_mean, iou_summary, pixel_flips,
                           segmentation_histograms, summed_pixel_kl_divergence)
@@ -129,6 +131,7 @@ class RotatedIoUMetric(BaseMetric):
             if clean_logits.shape[0] < 2:
                 raise ValueError('eErr needs multi-class logits (C >= 2); got a '
                                  f'{clean_logits.shape[0]}-channel (sigmoid) segmentation')
+            check_labels(sample['gt_sem_seg']['data'], num_classes, self.ignore_index, sample)
             clean = segmentation_histograms(sample['pred_sem_seg']['data'],
                                             sample['gt_sem_seg']['data'], num_classes,
                                             self.ignore_index)
