@@ -1,5 +1,5 @@
 """Dataset wrappers and transforms registered in the ``mmsofteq`` scope."""
 from .seeded_split import SeededSplitDataset, split_indices
-from .transforms import ScoreAtInputSize
+from .transforms import ColorJitter, ScoreAtInputSize, adjust_hue
 
-__all__ = ['SeededSplitDataset', 'split_indices', 'ScoreAtInputSize']
+__all__ = ['SeededSplitDataset', 'split_indices', 'ScoreAtInputSize', 'ColorJitter', 'adjust_hue']

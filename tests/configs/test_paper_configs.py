@@ -265,7 +265,7 @@ def test_voc_paper_protocol(path):
     assert (augment['RandomRotate'].prob, augment['RandomRotate'].degree) == (0.5, 10)
     jitter = augment['RandomApply']
     assert jitter.prob == 0.5 and jitter.transforms[0] == dict(
-        type='mmpretrain.ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3, hue=0.1)
+        type='mmsofteq.ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3, hue=0.1)
     # ImageNet normalisation for every backbone
     preprocessor = inner_model(cfg).data_preprocessor
     assert preprocessor['mean'] == [123.675, 116.28, 103.53]

@@ -11,7 +11,7 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomRotate', prob=0.5, degree=10, pad_val=0, seg_pad_val=255),
     dict(type='RandomApply', prob=0.5, transforms=[
-        dict(type='mmpretrain.ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3,
+        dict(type='mmsofteq.ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3,
              hue=0.1)]),
     dict(type='PackSegInputs'),
 ]

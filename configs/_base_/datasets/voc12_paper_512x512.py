@@ -9,7 +9,8 @@
 #   (mmsofteq.ScoreAtInputSize), not at the original size as mmseg does;
 # * augmentation: scale U(0.5, 2) of the image itself (VOC images are at most 500 px: a
 #   keep-ratio resize to 500 x 500 times the ratio), crop, flip, rotation U(-10°, 10°) with
-#   p=0.5, colour jitter (0.3, 0.3, 0.3, 0.1) with p=0.5 (mmpretrain's ColorJitter, as
+#   p=0.5, colour jitter (0.3, 0.3, 0.3, 0.1) with p=0.5 (mmpretrain's ColorJitter with a hue
+#   step that works under numpy 2: mmsofteq.ColorJitter; as
 #   torchvision's); the batch is padded to the crop size by the data preprocessor;
 # * total batch 32 = 8 GPUs x 4 images, epoch by epoch (mmengine's DefaultSampler, not
 #   mmseg's InfiniteSampler) with the last incomplete batch dropped: 41 iterations per epoch
@@ -25,7 +26,7 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomRotate', prob=0.5, degree=10, pad_val=0, seg_pad_val=255),
     dict(type='RandomApply', prob=0.5, transforms=[
-        dict(type='mmpretrain.ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3,
+        dict(type='mmsofteq.ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3,
              hue=0.1)]),
     dict(type='PackSegInputs'),
 ]
