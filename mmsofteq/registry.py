@@ -11,6 +11,7 @@ from mmengine.registry import METRICS as MMENGINE_METRICS
 from mmengine.registry import STRATEGIES as MMENGINE_STRATEGIES
 from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import Registry
 
@@ -25,3 +26,5 @@ TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS,
                       locations=['mmsofteq.datasets'])
 FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['mmsofteq.engine'])
 STRATEGIES = Registry('strategy', parent=MMENGINE_STRATEGIES, locations=['mmsofteq.engine'])
+PARAM_SCHEDULERS = Registry('parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS,
+                            locations=['mmsofteq.engine'])

@@ -85,3 +85,25 @@ def test_the_import_scanner_sees_relative_and_absolute_imports(tmp_path):
                       'from mmengine import Config\n')
     layers, packages = imported_layers(str(source), ['engine', 'runner', 'probe.py'])
     assert layers == {'projection', 'engine', 'nn'} and packages == {'mmengine'}
+
+
+def test_sources_cite_the_paper_or_the_authors_code_not_internal_notes():
+    """Users have the paper and the authors' public code, not the project's internal notes or
+    its issue tracker: no "REFERENCE §n", "SPEC §n", "../shared" or "issue N" in any tracked
+    text file."""
+    import re
+    import subprocess
+    repo = osp.dirname(PACKAGE)
+    tracked = subprocess.run(['git', 'ls-files'], cwd=repo, capture_output=True, text=True,
+                             check=True).stdout.split()
+    pattern = re.compile(r'(REFERENCE|SPEC) §|\.\./shared|\bissue \d+\b', re.IGNORECASE)
+    found = []
+    for name in tracked:
+        if not name.endswith(('.py', '.md', '.sh', '.cfg', '.ini', '.txt')) or \
+                name == 'tests/test_architecture.py':
+            continue
+        with open(osp.join(repo, name), encoding='utf-8') as handle:
+            for number, line in enumerate(handle, 1):
+                if pattern.search(line):
+                    found.append(f'{name}:{number}: {line.strip()[:80]}')
+    assert not found, '\n'.join(found)

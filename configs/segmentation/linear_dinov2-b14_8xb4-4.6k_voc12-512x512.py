@@ -7,7 +7,7 @@ _base_ = [
     '../_base_/default_runtime_seg.py',
     '../_base_/evaluation/rotated.py',
 ]
-# REFERENCE §4: backbone lr 1e-5, head lr 1e-3 (x100), weight decay 0.01.
+# backbone lr 1e-5, head lr 1e-3 (x100), weight decay 0.01.
 optim_wrapper = dict(
     optimizer=dict(lr=1e-5, weight_decay=0.01),
     paramwise_cfg=dict(custom_keys={'decode_head': dict(lr_mult=100.0)}))

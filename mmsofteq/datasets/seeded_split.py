@@ -1,7 +1,7 @@
 """``mmsofteq.SeededSplitDataset``: one part of a seeded random split of a dataset.
 
 The paper's VOC protocol trains on 90 % of VOC's ``train`` list and selects the checkpoint on
-the other 10 % ("1,317 train / 147 val", REFERENCE §4), with a split drawn from the run's seed.
+the other 10 % (1,317 train / 147 val images), with a split drawn from the run's seed.
 mmseg / mmpretrain datasets have no such split, so this wrapper takes a dataset config and
 keeps one part of a seeded permutation of its indices::
 

@@ -18,7 +18,7 @@ Discretisation (documented in ``docs/math.md``):
   ``expm(t·L)`` (orthogonal); on small grids these are coarse, which is why quarter turns use
   the exact permutation.
 * **Reflection** ``x → −x`` is the exact left-right permutation.
-* **The paper's bilinear rotation** (``bilinear_rotation_operator``, REFERENCE §1): column
+* **The paper's bilinear rotation** (``bilinear_rotation_operator``, the authors' construction): column
   ``p`` is the basis image ``e_p``, circularly padded by ``k // 2`` on every side, resampled
   under a rotation by the angle (bilinear ``grid_sample``, ``align_corners=False``, zeros
   outside the padded image) and cropped back to ``k x k``. Exact for quarter turns (a

@@ -231,7 +231,7 @@ _PATCH_EMBED = Rule('patch_embed', r'^patch_embed\.projection\.weight$')
 #: Relative-position bias tables of windowed / BEiT attention (``(2M-1)^2 [+ 3], heads``).
 _REL_POS = Rule('rel_pos', _REL_POS_TABLE, 'offset_grid', grid='window_size')
 
-#: The built-in table (layers and reference settings: SPEC §3; families and kinds:
+#: The built-in table (layers and reference settings: the paper's; families and kinds:
 #: docs/architecture.md). Kinds: the stem or patch embedding(s) are ``patch_embed`` (in
 #: hierarchical backbones the per-stage patch embeddings / downsampling layers too), absolute
 #: position grids ``pos_embed``, relative-position tables ``rel_pos``, other convs ``conv``.

@@ -18,7 +18,7 @@ from .equivariant import build_equivariant_projector
 from .invariant import SIDES, build_invariant_projector
 from .projector import EquivariantProjector, InvariantProjector
 
-METHODS = ('auto', 'svd', 'schur')
+METHODS = ('auto', 'svd', 'schur', 'schur_paper')
 GENERATORS = DISCRETISATIONS
 SpaceLike = Union[Space, int, tuple]
 

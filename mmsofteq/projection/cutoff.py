@@ -22,7 +22,7 @@ space (strict equivariance), ``s = 1`` keeps everything (the layer is unchanged)
   steps instead of jumping from a third of the directions to all of them.
 * ``'cluster'``: ordered by ``σ`` only; the cut is rounded up to the end of its ``σ`` cluster
   (mmsofteq 0.1; basis-independent, coarse for discrete groups).
-* ``'index'``: the paper's rule (REFERENCE §2): ``z = #(σ < 1e-5)`` and the first
+* ``'index'``: the paper's rule: ``z = #(σ < 1e-5)`` and the first
   ``z + int((n − z − 1)·s)`` directions in the solver's order, cutting through clusters (so
   the result depends on the solver and does not commute with the group inside a cluster).
 
@@ -54,7 +54,7 @@ NULL_TOLERANCE = 1e-6
 TIE_TOLERANCE = 1e-6
 #: ω values within FREQUENCY_TOLERANCE · max(1, ω_max) of each other are tied.
 FREQUENCY_TOLERANCE = 1e-6
-#: The paper's null threshold (absolute) and its smooth-mask offset (REFERENCE §2).
+#: The paper's null threshold (absolute) and its smooth-mask offset.
 PAPER_NULL_THRESHOLD = 1e-5
 PAPER_SMOOTH_EPSILON = 1e-6
 

@@ -313,13 +313,18 @@ def build_invariant_projector(group_name: str, generators: Sequence[Generator], 
         elif route == 'schur':
             sigmas = np.concatenate([spectrum.sigmas for spectrum in block_spectra(
                 generators, grid_symmetry, False, side)])
-        else:
-            sigmas = invariant_spectrum(generators, route, None, side)[0]
+        else:  # 'svd'; the authors' Schur route keeps everything the same way
+            sigmas = invariant_spectrum(generators, 'svd' if route == 'schur_paper' else route,
+                                        None, side)[0]
         selection = select(sigmas, cutoff)
         certificate = ProjectionCertificate.from_spectrum(
             group_name, sigmas, np.ones_like(sigmas), selection.tau, method, cutoff,
             generators, generator, exact_keys)
         return InvariantProjector(np.eye(size), certificate)
+    if route == 'schur_paper':
+        from .schur_paper import build_schur_paper_projector
+        return build_schur_paper_projector(group_name, generators, cutoff, side,
+                                           _stack(generators, side), generator)
     if route == 'schur':
         matrix, sigmas, keys, masks, selection = _schur_matrix(
             block_spectra(generators, grid_symmetry, True, side, operators), cutoff, size,

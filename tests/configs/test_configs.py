@@ -2,7 +2,7 @@
 
 * static checks (fast): the inventory, front doors = one line over a schema-named config,
   "softeq config = Base twin + a _base_/softeq recipe", rotated evaluation everywhere, the
-  paper's VOC recipe (REFERENCE §3, §4), official checkpoint URLs, configs/README.md;
+  paper's VOC recipe, official checkpoint URLs, configs/README.md;
 * ``test_config_trains_one_step_and_validates_rotated``: every config builds (model and
   datasets, on tiny on-disk data in the real layouts) and runs one training iteration and the
   rotated validation through mmengine's ``Runner`` on CPU; no checkpoint is downloaded, inputs
@@ -48,7 +48,7 @@ CLS_BASE = [f'configs/classification/{net}_{run}.py'
             for run in runs]
 DEMO = ['configs/demo/segformer_pretrain_demo.py', 'configs/demo/segformer_base_demo.py',
         'configs/demo/segformer_softeq_demo.py', 'configs/demo/resnet_softeq_digits_cls.py']
-# The baselines (issue 13): Canon. for every Base row the paper compares, orbit averaging for
+# The baselines: Canon. for every Base row the paper compares, orbit averaging for
 # one segmentation and one classification row.
 CANON = [osp.join(osp.dirname(p), 'canon_' + osp.basename(p))
          for p in SEG_BASE[:2] + [SEG_BASE[3]] + CLS_BASE]
@@ -219,8 +219,8 @@ def test_every_config_evaluates_with_rotated_metrics(path):
 
 @pytest.mark.parametrize('path', ALL_CONFIGS)
 def test_every_config_stops_on_non_finite_weights_or_loss(path):
-    """``FiniteCheckHook``, ``RunGuardHook`` and ``DataCheckHook`` in ``default_hooks`` (merged with the base's
-    hooks, none lost)."""
+    """``FiniteCheckHook``, ``RunGuardHook`` and ``DataCheckHook`` in ``default_hooks`` (merged
+    with the base's hooks, none lost)."""
     cfg = load(path)
     assert cfg.default_hooks['finite_check'] == dict(type='mmsofteq.FiniteCheckHook')
     assert cfg.default_hooks['run_guard'] == dict(type='mmsofteq.RunGuardHook')
@@ -240,7 +240,7 @@ def test_every_config_ends_a_frozen_job_in_five_minutes(path):
     assert 'mp_cfg' in cfg.env_cfg
 
 
-# Backbone lr, weight decay, head lr multiplier, crop, softness (SPEC §3 and §5).
+# Backbone lr, weight decay, head lr multiplier, crop, softness.
 VOC_RECIPE = {
     'segformer': (1e-4, 0.01, 10.0, 512, 0.95),
     'vit': (5e-5, 0.07, 20.0, 224, dict(patch_embed=1.0, pos_embed=0.9)),

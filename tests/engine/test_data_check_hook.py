@@ -12,7 +12,7 @@ from mmseg.structures import SegDataSample
 from PIL import Image
 
 from mmsofteq.structures.sample_checks import (check_finite_inputs, check_labels,
-                                             label_values_problem, sample_source)
+                                               label_values_problem, sample_source)
 
 
 # ------------------------------------------------------------------------- hand cases (fast)

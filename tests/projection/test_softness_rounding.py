@@ -95,7 +95,7 @@ def test_bilinear_operator_is_the_papers_construction():
     for k in (4, 7, 14):
         np.testing.assert_allclose(bilinear_rotation_operator(k, math.pi / 2),
                                    quarter_turn_operator(k), atol=1e-12)
-    # REFERENCE §1: D = (R − I)/(2π/n) is not normal, ‖DDᵀ − DᵀD‖_F / ‖D‖_F² = 0.037 / 0.016
+    # D = (R − I)/(2π/n) is not normal, ‖DDᵀ − DᵀD‖_F / ‖D‖_F² = 0.037 / 0.016
     for n, k, ratio in ((36, 7, 0.037), (720, 14, 0.016)):
         (generator, ) = parse_group(f'C{n}').generators(GridSpace(k), discretisation='bilinear')
         d = generator.matrix
@@ -119,7 +119,7 @@ def test_bilinear_operator_is_the_papers_construction():
     ('C4', 14, 0.9, 'kernel', 180), ('C4', 14, 0.95, 'kernel', 187),
     ('C4', 7, 0.9, 'kernel', 44), ('C4', 7, 0.95, 'kernel', 46)])
 def test_the_papers_keep_counts(group, k, softness, side, kept):
-    """REFERENCE §2, with the paper's discretisation and its index-count rule."""
+    """The authors' keep-count rule, with the paper's discretisation and its index-count rule."""
     projector = invariant_projector(group, k, softness=softness, generator='bilinear',
                                     rounding='index', side=side)
     assert projector.certificate.kept == kept

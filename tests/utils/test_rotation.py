@@ -140,7 +140,7 @@ def test_content_region_from_padding_and_img_shape():
 
 
 # ------------------------------------------------ labels and masks against torchvision's rotate
-# docs/evaluation.md / SPEC §4: labels rotated by nearest and filled 255; valid pixels = a ones
+# docs/evaluation.md: labels rotated by nearest and filled 255; valid pixels = a ones
 # image rotated (nearest, fill 0) > 0.5. torchvision's rotate has our convention (centre pivot,
 # counter-clockwise for a positive angle, no expand), and its `fill` is that very rule (it
 # rotates a ones channel along and fills where it is < 0.5).

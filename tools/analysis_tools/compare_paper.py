@@ -1,4 +1,4 @@
-"""Print multi-seed results next to the paper's cells (SPEC §5 tables).
+"""Print multi-seed results next to the paper's cells (paper Tab. 1, 2, 4, 7, 10).
 
 Reads the ``multi_seed.json`` that ``tools/analysis_tools/multi_seed.py`` writes (give its
 work dir or the file), finds the paper cells the config runs (``paper_cells.py``) and prints,

@@ -1,4 +1,4 @@
-"""The paper's reported cells (SPEC §5: Tab. 1, 2, 4, 7, 10) and the configs that run them.
+"""The paper's reported cells (Tab. 1, 2, 4, 7, 10) and the configs that run them.
 
 One :class:`PaperCell` per (table, dataset, backbone, column): its configs under
 ``configs/paper/``, the logged metric keys in the table's order, the paper's numbers and the

@@ -17,7 +17,7 @@ every rotation about the centre keeps the whole digit in view. One stratified, s
 (the training pixels' standard deviation), without a mean shift, so the background stays 0 and
 the zero fill of a rotation is consistent with it.
 
-Metrics (``docs/results.md``; SPEC §4 with the angle range of issue 6), on the test split:
+Metrics (``docs/results.md``; the rotated evaluation), on the test split:
 
 * ``Acc``: accuracy (%) on the clean test images;
 * ``aAcc``: accuracy (%) on test images each rotated by its own angle θ ~ U(−180°, 180°)
@@ -29,7 +29,7 @@ Metrics (``docs/results.md``; SPEC §4 with the angle range of issue 6), on the 
 
 Diagnostics: ``iErr_rot90`` (``g`` = ``torch.rot90``, counter-clockwise) and ``iErr_flip``
 (``g`` = left-right flip) use the exact grid symmetries; ``aAcc/cAcc/iErr_small`` repeat the
-rotated metrics with θ ~ U(−small_angle, small_angle) (SPEC §4's ±30° by default; same
+rotated metrics with θ ~ U(−small_angle, small_angle) (the rotated evaluation's ±30° by default; same
 seeding).
 
 Everything here is plain torch/numpy (scikit-learn for the data, matplotlib for the plot,

@@ -56,7 +56,7 @@ import time
 from typing import Callable, Optional
 
 #: Invariant projectors each backbone needs: (grid size k, reference softness) per layer kind
-#: (SPEC §3; ResNet-50 and SegFormer convs at 0.95, ViT/DINOv2 patch and position grids).
+#: (ResNet-50 and SegFormer convs at 0.95, ViT/DINOv2 patch and position grids).
 BACKBONE_LAYERS = {
     'ViT-B/16 (224)': ((16, 1.0), (14, 0.9)),            # patch conv 16x16, position grid 14x14
     'DINOv2-B/14 (518)': ((14, 0.95), (37, 1.0)),        # patch conv 14x14, position grid 37x37

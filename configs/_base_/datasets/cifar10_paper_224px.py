@@ -1,4 +1,4 @@
-# CIFAR-10 under the paper's protocol (REFERENCE §4); mmsofteq's standard one is
+# CIFAR-10 under the paper's protocol; mmsofteq's standard one is
 # cifar10_224px.py (train on all 50,000 training images, evaluate on the test set).
 #
 # * train on 80 % of the training set (40,000 images), validate on the other 20 % to select

@@ -4,7 +4,7 @@
 #
 # Data: data/VOCdevkit/VOC2012/{JPEGImages,SegmentationClass,ImageSets/Segmentation/*.txt}
 # (train: 1,464 images; val: 1,449), as mmseg's pascal_voc12.py.
-# Train augmentation (REFERENCE §4): scale 0.5-2, crop, flip, rotation U(-10°, 10°) with
+# Train augmentation: scale 0.5-2, crop, flip, rotation U(-10°, 10°) with
 # p=0.5, colour jitter.
 _base_ = ['mmseg::_base_/datasets/pascal_voc12.py']
 

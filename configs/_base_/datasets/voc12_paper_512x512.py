@@ -1,4 +1,4 @@
-# PASCAL VOC 2012 under the paper's protocol (REFERENCE §4), 512 x 512: mmseg's standard
+# PASCAL VOC 2012 under the paper's protocol, 512 x 512: mmseg's standard
 # protocol is voc12_512x512.py (train on all of train, test on val at the original size).
 #
 # * train on 90 % of VOC train (1,317 images), validate on the other 10 % (147 images) to

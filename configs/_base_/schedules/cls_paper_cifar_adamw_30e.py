@@ -1,4 +1,4 @@
-# The paper's CIFAR schedule (REFERENCE §4): 30 epochs at total batch 128, AdamW lr 1e-4
+# The paper's CIFAR schedule: 30 epochs at total batch 128, AdamW lr 1e-4
 # (DINOv2: 5e-5) on every parameter, head included, no weight decay, cosine decay stepped
 # once per epoch, no warm-up, no gradient clipping. Validation on the held-out 20 % after
 # every epoch; the configs keep the best val accuracy checkpoint for the test

@@ -1,4 +1,4 @@
-# The paper's VOC fine-tuning schedule (SPEC §5): AdamW, 100 epochs of VOC train (1,464
+# The paper's VOC fine-tuning schedule: AdamW, 100 epochs of VOC train (1,464
 # images) at total batch 32 = 4,600 iterations (46 per epoch), 250 iterations of linear
 # warm-up then cosine decay to 0, gradient clipping at norm 1.0.
 # Backbone lr / weight decay here are SegFormer's (1e-4 / 0.01); the head is 10x (1e-3).

@@ -1,4 +1,4 @@
-# The paper's VOC schedule (REFERENCE §4), as voc_adamw_100e.py (AdamW, head lr 1e-3, clip
+# The paper's VOC schedule, as voc_adamw_100e.py (AdamW, head lr 1e-3, clip
 # 1.0, 250 warm-up iterations then cosine) with these differences: 100 epochs of the
 # 1,317-image training part at total batch 32 with drop_last = 41 iterations per epoch, 4,100
 # in all; weight decay on every parameter (biases and norms too); warm-up from 0 (1e-6 x lr:

@@ -1,5 +1,5 @@
 # Paper Tab. 1 / 10, Base row: dinov2-b14 fine-tuned on CIFAR-10 under the paper's protocol
-# (REFERENCE §4: 80/20 split of the training set by seed, best val checkpoint tested on the test
+# (80/20 split of the training set by seed, best val checkpoint tested on the test
 # set, RandomRotation(10), 224 px, 30 epochs, AdamW lr 5e-5, no weight decay, per-epoch cosine).
 # mmsofteq's own recipe for the same model: configs/classification/.
 _base_ = [
@@ -16,5 +16,5 @@ model = dict(backbone=dict(drop_path_rate=0.0),
              head=dict(num_classes=10, loss=dict(_delete_=True, type='CrossEntropyLoss')))
 data_preprocessor = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=False)
-# AdamW lr 5e-5 for DINOv2 (REFERENCE §4)
+# AdamW lr 5e-5 for DINOv2
 optim_wrapper = dict(optimizer=dict(lr=5e-5))

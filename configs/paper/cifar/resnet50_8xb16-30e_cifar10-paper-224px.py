@@ -1,5 +1,5 @@
 # Paper Tab. 1 / 10, Base row: resnet50 fine-tuned on CIFAR-10 under the paper's protocol
-# (REFERENCE §4: 80/20 split of the training set by seed, best val checkpoint tested on the test
+# (80/20 split of the training set by seed, best val checkpoint tested on the test
 # set, RandomRotation(10), 224 px, 30 epochs, AdamW lr 1e-4, no weight decay, per-epoch cosine).
 # mmsofteq's own recipe for the same model: configs/classification/.
 _base_ = [
@@ -9,7 +9,7 @@ _base_ = [
     '../../_base_/default_runtime_cls_best.py',  # keeps the best val checkpoint
     '../../_base_/evaluation/rotated.py',
 ]
-# The ImageNet ResNet-50 at 224 px (REFERENCE §3: the paper's CIFAR ResNet-50 is the ImageNet
+# The ImageNet ResNet-50 at 224 px (the paper's CIFAR ResNet-50 is the ImageNet
 # one), backbone from mmpretrain's ImageNet-1k checkpoint, a new 10-class head.
 resnet_checkpoint = 'https://download.openmmlab.com/mmclassification/v0/resnet/resnet50_8xb32_in1k_20210831-ea4938fc.pth'  # noqa: E501
 model = dict(

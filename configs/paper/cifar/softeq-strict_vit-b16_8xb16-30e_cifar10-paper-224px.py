@@ -1,14 +1,16 @@
 # Paper Tab. 10, strict (vit-b16, cifar10): vit-b16_8xb16-30e_cifar10-paper-224px.py at softness
 # 0 for every projected tensor (the skip rule applies above softness 0.8 only). softness 0
 # everywhere: only the null space of D is kept, which for the bilinear generator (n != 4) is the
-# constant field (REFERENCE §1).
+# constant field.
 _base_ = ['./vit-b16_8xb16-30e_cifar10-paper-224px.py']
 softeq = dict(
     # bilinear C_18
     group='C18',
-    # D = (R_n - I) / (2 pi / n), R_n by bilinear resampling of one-hot images (REFERENCE §1)
+    # D = (R_n - I) / (2 pi / n), R_n by bilinear resampling of one-hot images
     generator='bilinear',
-    # keep z + int((N - z - 1) * s) directions by ascending sigma (REFERENCE §2)
+    # the authors' Schur route (decomposition_method: "schur"): real Schur vectors of D
+    method='schur_paper',
+    # keep z + int((N - z - 1) * s) directions by ascending |T_ii|
     rounding='index',
     # keep the selected directions, drop the others
     cutoff='hard',

@@ -1,14 +1,16 @@
 # Paper Tab. 1, Ours (dinov2-b14, cifar10): dinov2-b14_8xb16-30e_cifar10-paper-224px.py with the
-# projection below. The paper does not record the CIFAR softness per run (REFERENCE §3: "n = 4
-# or 18, softness set per run"): bilinear C_18 and the softness of the ImageNet runs of the same
+# projection below. The paper does not record the CIFAR softness per run (only
+# n = 4 or 18): bilinear C_18 and the softness of the ImageNet runs of the same
 # backbone are our choice, named in configs/README.md.
 _base_ = ['./dinov2-b14_8xb16-30e_cifar10-paper-224px.py']
 softeq = dict(
     # bilinear C_18
     group='C18',
-    # D = (R_n - I) / (2 pi / n), R_n by bilinear resampling of one-hot images (REFERENCE §1)
+    # D = (R_n - I) / (2 pi / n), R_n by bilinear resampling of one-hot images
     generator='bilinear',
-    # keep z + int((N - z - 1) * s) directions by ascending sigma (REFERENCE §2)
+    # the authors' Schur route (decomposition_method: "schur"): real Schur vectors of D
+    method='schur_paper',
+    # keep z + int((N - z - 1) * s) directions by ascending |T_ii|
     rounding='index',
     # the paper's smooth mask: the others weighted exp(-sigma / (s + 1e-6))
     cutoff='smooth_paper',

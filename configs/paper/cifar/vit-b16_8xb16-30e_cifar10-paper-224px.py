@@ -1,5 +1,5 @@
 # Paper Tab. 1 / 10, Base row: vit-b16 fine-tuned on CIFAR-10 under the paper's protocol
-# (REFERENCE §4: 80/20 split of the training set by seed, best val checkpoint tested on the test
+# (80/20 split of the training set by seed, best val checkpoint tested on the test
 # set, RandomRotation(10), 224 px, 30 epochs, AdamW lr 1e-4, no weight decay, per-epoch cosine).
 # mmsofteq's own recipe for the same model: configs/classification/.
 _base_ = [

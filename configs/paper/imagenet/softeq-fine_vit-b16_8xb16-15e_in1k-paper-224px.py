@@ -1,13 +1,15 @@
-# Paper Tab. 2, Ours (vit-b16, ImageNet-1k), the paper's "fine" run (REFERENCE §3):
+# Paper Tab. 2, Ours (vit-b16, ImageNet-1k), the paper's "fine" run:
 # vit-b16_8xb16-15e_in1k-paper-224px.py with the projection below. Which of the two runs (coarse
 # / fine) the table reports is not recorded: run both.
 _base_ = ['./vit-b16_8xb16-15e_in1k-paper-224px.py']
 softeq = dict(
     # bilinear C_72
     group='C72',
-    # D = (R_n - I) / (2 pi / n), R_n by bilinear resampling of one-hot images (REFERENCE §1)
+    # D = (R_n - I) / (2 pi / n), R_n by bilinear resampling of one-hot images
     generator='bilinear',
-    # keep z + int((N - z - 1) * s) directions by ascending sigma (REFERENCE §2)
+    # the authors' Schur route (decomposition_method: "schur"): real Schur vectors of D
+    method='schur_paper',
+    # keep z + int((N - z - 1) * s) directions by ascending |T_ii|
     rounding='index',
     # the paper's smooth mask: the others weighted exp(-sigma / (s + 1e-6))
     cutoff='smooth_paper',

@@ -8,3 +8,6 @@ _base_ = [
 ]
 model = dict(_delete_=True, type='mmsofteq.CanonicalizedModel', model=_base_.model,
              **_base_.canon)
+# The authors' canonicaliser is a "head" parameter group (their seg_trainer.py): it trains at
+# the head's lr, 1e-3 (the backbone lr x 100.0), not at the backbone's.
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'canonicalizer': dict(lr_mult=100.0)}))

@@ -1,5 +1,5 @@
 # Paper Tab. 4 / 10, Base row: DINOv2 ViT-B/14 + linear head on PASCAL VOC 2012 at 512 px under
-# the paper's protocol (REFERENCE §4; see linear_vit-b16_8xb4-4.1k_voc12-paper-224x224.py).
+# the paper's protocol (see linear_vit-b16_8xb4-4.1k_voc12-paper-224x224.py).
 # mmseg's standard protocol for the same model:
 # configs/segmentation/linear_dinov2-b14_8xb4-4.6k_voc12-512x512.py. Token grid: 512 px is
 # padded to 518 (37 x 37 tokens, the checkpoint's own position grid); the paper's HF model
@@ -11,7 +11,7 @@ _base_ = [
     '../../_base_/default_runtime_seg.py',
     '../../_base_/evaluation/rotated_paper_seg.py',
 ]
-# ImageNet mean / std (REFERENCE §4); no drop path (the recipe has none); one 512 px window
+# ImageNet mean / std; no drop path (the recipe has none); one 512 px window
 model = dict(data_preprocessor=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),
              backbone=dict(drop_path_rate=0.0),
              test_cfg=dict(_delete_=True, mode='whole'))

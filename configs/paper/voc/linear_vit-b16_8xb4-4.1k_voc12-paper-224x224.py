@@ -1,5 +1,5 @@
 # Paper Tab. 4 / 7 / 10, Base row: ViT-B/16 + linear head on PASCAL VOC 2012 at 224 px under the
-# paper's protocol (REFERENCE §4: 90/10 split of train by seed, best clean-val mIoU checkpoint,
+# paper's protocol (90/10 split of train by seed, best clean-val mIoU checkpoint,
 # test images squashed to 224 x 224 and scored there, 4,100 iterations, eErr pooled over valid
 # pixels). mmseg's standard protocol for the same model:
 # configs/segmentation/linear_vit-b16_8xb4-4.6k_voc12-224x224.py. Weights: mmpretrain's ViT-B/16
@@ -13,7 +13,7 @@ _base_ = [
     '../../_base_/default_runtime_seg.py',
     '../../_base_/evaluation/rotated_paper_seg.py',
 ]
-# ImageNet mean / std for every backbone (REFERENCE §4); no drop path (the recipe has none); one
+# ImageNet mean / std for every backbone; no drop path (the recipe has none); one
 # window: test images are 224 px
 model = dict(data_preprocessor=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),
              backbone=dict(drop_path_rate=0.0),

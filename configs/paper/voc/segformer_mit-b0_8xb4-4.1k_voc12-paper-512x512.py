@@ -1,5 +1,5 @@
 # Paper Tab. 4 / 10, Base row: SegFormer MiT-B0 on PASCAL VOC 2012 at 512 px from the ADE20K
-# weights, under the paper's protocol (REFERENCE §4; see
+# weights, under the paper's protocol (see
 # linear_vit-b16_8xb4-4.1k_voc12-paper-224x224.py). mmseg's standard protocol for the same
 # model: configs/segmentation/segformer_mit-b0_8xb4-4.6k_voc12-512x512.py.
 _base_ = [

@@ -5,9 +5,11 @@ _base_ = ['./linear_vit-b16_8xb4-4.1k_voc12-paper-224x224.py']
 softeq = dict(
     # bilinear C_720, the paper's "continuous" SO(2)
     group='C720',
-    # D = (R_n - I) / (2 pi / n), R_n by bilinear resampling of one-hot images (REFERENCE §1)
+    # D = (R_n - I) / (2 pi / n), R_n by bilinear resampling of one-hot images
     generator='bilinear',
-    # keep z + int((N - z - 1) * s) directions by ascending sigma (REFERENCE §2)
+    # the authors' Schur route (decomposition_method: "schur"): real Schur vectors of D
+    method='schur_paper',
+    # keep z + int((N - z - 1) * s) directions by ascending |T_ii|
     rounding='index',
     # keep the selected directions, drop the others
     cutoff='hard',

@@ -1,14 +1,16 @@
 # Paper Tab. 10, strict (DINOv2, PASCAL VOC): linear_dinov2-b14_8xb4-4.1k_voc12-paper-512x512.py
 # at softness 0 for the patch kernels and the position grid. softness 0 everywhere: only the
 # null space of D is kept, which for the bilinear generator (n != 4) is the constant field
-# (REFERENCE §1).
+#.
 _base_ = ['./linear_dinov2-b14_8xb4-4.1k_voc12-paper-512x512.py']
 softeq = dict(
     # bilinear C_720, the paper's "continuous" SO(2)
     group='C720',
-    # D = (R_n - I) / (2 pi / n), R_n by bilinear resampling of one-hot images (REFERENCE §1)
+    # D = (R_n - I) / (2 pi / n), R_n by bilinear resampling of one-hot images
     generator='bilinear',
-    # keep z + int((N - z - 1) * s) directions by ascending sigma (REFERENCE §2)
+    # the authors' VOC DINOv2 run decomposed by SVD (decomposition_method: "svd")
+    method='svd',
+    # keep z + int((N - z - 1) * s) directions by ascending sigma
     rounding='index',
     # keep the selected directions, drop the others
     cutoff='hard',

@@ -3,14 +3,16 @@
 # softness 0 the paper's skip rule (k <= 3 above 0.9) does not apply, so the 3 x 3 patch
 # embeddings, depthwise and 2 x 2 sr convs are projected too. softness 0 everywhere: only the
 # null space of D is kept, which for the bilinear generator (n != 4) is the constant field
-# (REFERENCE §1).
+#.
 _base_ = ['./segformer_mit-b0_8xb4-4.1k_voc12-paper-512x512.py']
 softeq = dict(
     # bilinear C_36
     group='C36',
-    # D = (R_n - I) / (2 pi / n), R_n by bilinear resampling of one-hot images (REFERENCE §1)
+    # D = (R_n - I) / (2 pi / n), R_n by bilinear resampling of one-hot images
     generator='bilinear',
-    # keep z + int((N - z - 1) * s) directions by ascending sigma (REFERENCE §2)
+    # the authors' Schur route (decomposition_method: "schur"): real Schur vectors of D
+    method='schur_paper',
+    # keep z + int((N - z - 1) * s) directions by ascending |T_ii|
     rounding='index',
     # keep the selected directions, drop the others
     cutoff='hard',

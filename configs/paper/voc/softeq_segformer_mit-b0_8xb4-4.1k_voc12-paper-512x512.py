@@ -1,13 +1,15 @@
 # Paper Tab. 4, Ours (SegFormer, PASCAL VOC): segformer_mit-b0_8xb4-4.1k_voc12-paper-512x512.py
-# with the paper's projection (REFERENCE §3): every conv with k > 3 (the 7 x 7 stem, the 8 x 8 /
+# with the paper's projection: every conv with k > 3 (the 7 x 7 stem, the 8 x 8 /
 # 4 x 4 spatial-reduction convs) at softness 0.95 on bilinear C_36, hard.
 _base_ = ['./segformer_mit-b0_8xb4-4.1k_voc12-paper-512x512.py']
 softeq = dict(
     # bilinear C_36
     group='C36',
-    # D = (R_n - I) / (2 pi / n), R_n by bilinear resampling of one-hot images (REFERENCE §1)
+    # D = (R_n - I) / (2 pi / n), R_n by bilinear resampling of one-hot images
     generator='bilinear',
-    # keep z + int((N - z - 1) * s) directions by ascending sigma (REFERENCE §2)
+    # the authors' Schur route (decomposition_method: "schur"): real Schur vectors of D
+    method='schur_paper',
+    # keep z + int((N - z - 1) * s) directions by ascending |T_ii|
     rounding='index',
     # keep the selected directions, drop the others
     cutoff='hard',
