@@ -12,7 +12,10 @@ keeps one part of a seeded permutation of its indices::
         type='mmsofteq.SeededSplitDataset', dataset=voc_train, fraction=0.9, part='rest',
         seed=0))
 
-The permutation is ``numpy.random.default_rng(seed).permutation(len(dataset))``; ``'first'``
+The permutation is ``numpy.random.default_rng(seed).permutation(len(dataset))``
+(``generator='numpy'``, the default) or, as the authors' runs split, torch's
+``random_split`` permutation ``torch.randperm(len, generator=torch.Generator().manual_seed(
+seed))`` (``generator='torch'``; their seeds were 42, 420, 4200, 42000, 420000); ``'first'``
 holds its first ``floor(fraction * len)`` indices, ``'rest'`` the others, so the two parts of
 one seed are disjoint and cover the dataset. The kept indices are sorted (the order within a
 part does not depend on the permutation), and the same seed gives the same split on every
@@ -30,6 +33,7 @@ from mmengine.registry import DATASETS as ROOT_DATASETS
 from ..registry import DATASETS
 
 PARTS = ('first', 'rest')
+GENERATORS = ('numpy', 'torch')
 
 
 @DATASETS.register_module()
@@ -42,10 +46,11 @@ class SeededSplitDataset:
         part: ``'first'`` (``floor(fraction · N)`` samples, the paper's 1,317 of 1,464) or
             ``'rest'``.
         seed: seed of the permutation.
+        generator: ``'numpy'`` (default) or ``'torch'`` (the authors' ``random_split``).
     """
 
     def __init__(self, dataset: Union[BaseDataset, dict], fraction: float, part: str,
-                 seed: int) -> None:
+                 seed: int, generator: str = 'numpy') -> None:
         if not isinstance(fraction, (int, float)) or isinstance(fraction, bool) or \
                 not 0.0 < float(fraction) < 1.0:
             raise ValueError(f'SeededSplitDataset: fraction must be in (0, 1), got {fraction!r}')
@@ -53,9 +58,12 @@ class SeededSplitDataset:
             raise ValueError(f'SeededSplitDataset: part must be one of {PARTS}, got {part!r}')
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise ValueError(f'SeededSplitDataset: seed must be an int, got {seed!r}')
+        if generator not in GENERATORS:
+            raise ValueError(f'SeededSplitDataset: generator must be one of {GENERATORS}, got '
+                             f'{generator!r}')
         self.dataset = ROOT_DATASETS.build(dataset) if isinstance(dataset, dict) else dataset
         self.fraction, self.part, self.seed = float(fraction), part, seed
-        self.indices = split_indices(len(self.dataset), self.fraction, part, seed)
+        self.indices = split_indices(len(self.dataset), self.fraction, part, seed, generator)
         if not self.indices:
             raise ValueError(f'SeededSplitDataset: part {part!r} of a {fraction} split of '
                              f'{len(self.dataset)} samples is empty')
@@ -74,9 +82,15 @@ class SeededSplitDataset:
         return self.dataset.get_data_info(self.indices[index])
 
 
-def split_indices(length: int, fraction: float, part: str, seed: int) -> List[int]:
+def split_indices(length: int, fraction: float, part: str, seed: int,
+                  generator: str = 'numpy') -> List[int]:
     """Sorted indices of ``part`` of the seeded split of ``range(length)`` (module doc)."""
-    permutation = np.random.default_rng(seed).permutation(length)
+    if generator == 'torch':
+        import torch
+        permutation = torch.randperm(length, generator=torch.Generator().manual_seed(seed))
+        permutation = permutation.numpy()
+    else:
+        permutation = np.random.default_rng(seed).permutation(length)
     # floor, as the paper's split (1,317 / 147 of 1,464); the tolerance keeps products that
     # float arithmetic puts just below an integer (0.29 * 100 = 28.999...) on it
     cut = math.floor(fraction * length + 1e-9)

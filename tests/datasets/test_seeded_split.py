@@ -55,3 +55,21 @@ def test_wrapper_around_a_real_mmseg_dataset(tmp_path):
 def test_bad_arguments_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         SeededSplitDataset(dataset=list(range(10)), **kwargs)
+
+
+def test_the_authors_split_is_torchs_random_split():
+    """generator='torch': the parts torch's own random_split gives with the authors' seeds and
+    integer lengths (1,317 / 147 of VOC's 1,464)."""
+    import torch
+    from torch.utils.data import random_split
+    for seed in (42, 420, 4200, 42000, 420000):
+        first, rest = random_split(range(1464), [1317, 147],
+                                   generator=torch.Generator().manual_seed(seed))
+        assert split_indices(1464, 0.9, 'first', seed, 'torch') == sorted(first.indices)
+        assert split_indices(1464, 0.9, 'rest', seed, 'torch') == sorted(rest.indices)
+
+
+def test_an_unknown_generator_is_refused():
+    with pytest.raises(ValueError, match="generator must be one of"):
+        SeededSplitDataset(dataset=list(range(10)), fraction=0.5, part='first', seed=0,
+                           generator='python')
