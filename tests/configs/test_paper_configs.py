@@ -18,6 +18,7 @@ import os.path as osp
 import re
 
 import pytest
+import torch
 from fixtures.config_smoke import (REPO, all_configs, build_model, cifar_without_checksums,
                                    drop_downloads, inner_model, shrink_config, shrink_vit)
 from fixtures.config_smoke import load_config as load
@@ -169,7 +170,8 @@ EXPECTED_KEEP = {
     'imagenet/softeq-coarse_resnet50': {'conv1': (7, 45)},
     'imagenet/softeq-fine_resnet50': {'conv1': (7, 45)},
     'cifar/softeq_resnet50': {'conv1': (7, 45)},
-    'imagenet/softeq-coarse_dinov2-b14': {'patch_embed': (14, 156), 'pos_embed': (16, 128)},
+    # the stored 37 x 37 grid is projected (684 of 1369), then interpolated to 16 x 16
+    'imagenet/softeq-coarse_dinov2-b14': {'patch_embed': (14, 156), 'pos_embed': (37, 684)},
     'imagenet/softeq-fine_dinov2-b14': {'patch_embed': (14, 156)},
     'imagenet/softeq-coarse_vit-b16': {'patch_embed': (16, 235), 'pos_embed': (14, 165)},
     'imagenet/softeq-fine_vit-b16': {'pos_embed': (14, 156)},
@@ -467,3 +469,31 @@ def test_paper_config_trains_one_step_and_validates_rotated(path, dataset_roots,
     if re.search(r'/softeq', path):
         from mmsofteq.nn import softeq_report
         assert softeq_report(runner.model).num_projected > 0
+
+
+def test_imagenet_dinov2_projects_the_stored_37x37_grid_then_interpolates():
+    """The authors' coarse DINOv2 run projected the checkpoint's 37 x 37 position grid and
+    interpolated it to the 16 x 16 token grid of 224 px inputs on every forward: the position
+    term of a forward equals mmpretrain's resize of the projected 37 x 37 grid."""
+    from mmpretrain.models.utils import resize_pos_embed
+
+    from mmsofteq.apis import build_model_from_config
+    cfg = load('configs/paper/imagenet/softeq-coarse_dinov2-b14_8xb16-15e_in1k-paper-224px.py')
+    drop_downloads(cfg)
+    inner_model(cfg).backbone.arch = dict(embed_dims=24, num_layers=1, num_heads=2,
+                                          feedforward_channels=48)
+    inner_model(cfg).head.in_channels = 24
+    model = build_model_from_config(cfg, quiet=True).eval()
+    backbone = model.backbone
+    assert backbone.pos_embed.shape == (1, 1 + 37 * 37, 24)
+    captured = {}
+    hook = backbone.drop_after_pos.register_forward_hook(
+        lambda module, args, output: captured.setdefault('x', args[0]))
+    with torch.no_grad():
+        patches, _ = backbone.patch_embed(torch.zeros(1, 3, 224, 224))
+        model.backbone(torch.zeros(1, 3, 224, 224))
+    hook.remove()
+    expected = resize_pos_embed(backbone.pos_embed, (37, 37), (16, 16),
+                                mode=backbone.interpolate_mode, num_extra_tokens=1)
+    cls = backbone.cls_token.expand(1, -1, -1)
+    torch.testing.assert_close(captured['x'], torch.cat([cls, patches], dim=1) + expected)

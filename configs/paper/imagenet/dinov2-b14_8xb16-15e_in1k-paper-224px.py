@@ -13,8 +13,11 @@ _base_ = [
 # ImageNet head on [cls, mean patch token]; OpenMMLab publishes no such head, so this config
 # trains a new linear head on the cls token (configs/README.md, "Paper tables").
 model = dict(
-    # no drop path: their --drop-path 0.1 never reached the Hugging Face model
-    backbone=dict(drop_path_rate=0.0),
+    # no drop path: their --drop-path 0.1 never reached the Hugging Face model. img_size=518
+    # keeps the checkpoint's 37 x 37 position grid as the parameter; every forward interpolates
+    # it to the 16 x 16 patch grid of 224 px inputs, as the Hugging Face model the authors ran
+    # (so a projected grid is projected at 37 x 37, then interpolated, as in their coarse run)
+    backbone=dict(drop_path_rate=0.0, img_size=518),
     head=dict(num_classes=1000),
     train_cfg=dict(augments=[dict(type='Mixup', alpha=0.8), dict(type='CutMix', alpha=1.0)]))
 optim_wrapper = dict(optimizer=dict(weight_decay=0.04))
