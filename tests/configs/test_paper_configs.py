@@ -65,10 +65,10 @@ EXPECTED_SOFTEQ = {
                                         dict(patch_embed=0.8, pos_embed=1.0), 2),
     'imagenet/softeq-coarse_resnet50': ('C18', 'smooth_paper', 0.95, 4),
     'imagenet/softeq-fine_resnet50': ('C72', 'smooth_paper', 0.95, 4),
-    'cifar/softeq_vit-b16': ('C18', 'smooth_paper', dict(patch_embed=1.0, pos_embed=0.8), 2),
+    'cifar/softeq_deit-s16': ('C18', 'smooth_paper', dict(patch_embed=1.0, pos_embed=0.8), 2),
     'cifar/softeq_dinov2-b14': ('C18', 'smooth_paper', dict(patch_embed=0.8, pos_embed=1.0), 2),
     'cifar/softeq_resnet50': ('C18', 'smooth_paper', 0.95, 4),
-    'cifar/softeq-strict_vit-b16': ('C18', 'hard', STRICT_VIT, 2),
+    'cifar/softeq-strict_deit-s16': ('C18', 'hard', STRICT_VIT, 2),
     'cifar/softeq-strict_dinov2-b14': ('C18', 'hard', STRICT_VIT, 2),
     'cifar/softeq-strict_resnet50': ('C18', 'hard', 0.0, 2),
 }
@@ -175,9 +175,9 @@ EXPECTED_KEEP = {
     'imagenet/softeq-fine_dinov2-b14': {'patch_embed': (14, 156)},
     'imagenet/softeq-coarse_vit-b16': {'patch_embed': (16, 235), 'pos_embed': (14, 165)},
     'imagenet/softeq-fine_vit-b16': {'pos_embed': (14, 156)},
-    'cifar/softeq_vit-b16': {'pos_embed': (14, 156)},
+    'cifar/softeq_deit-s16': {'pos_embed': (14, 156)},
     'cifar/softeq_dinov2-b14': {'patch_embed': (14, 156)},
-    'cifar/softeq-strict_vit-b16': {'pos_embed': (14, 1), 'patch_embed': (16, 1)},
+    'cifar/softeq-strict_deit-s16': {'pos_embed': (14, 1), 'patch_embed': (16, 1)},
     'cifar/softeq-strict_dinov2-b14': {'patch_embed': (14, 1), 'pos_embed': (16, 1)},
     'cifar/softeq-strict_resnet50': {'conv1': (7, 1), 'conv2': (3, 1)},
 }
@@ -296,7 +296,7 @@ def test_voc_paper_protocol(path):
                                            eerr_reduction='pixel')
 
 
-CIFAR_LR = {'vit-b16': 1e-4, 'dinov2-b14': 5e-5, 'resnet50': 1e-4}
+CIFAR_LR = {'deit-s16': 1e-4, 'dinov2-b14': 5e-5, 'resnet50': 1e-4}
 
 
 @pytest.mark.parametrize('net', sorted(CIFAR_LR))
@@ -326,6 +326,12 @@ def test_cifar_paper_protocol(net):
     assert model.head.loss.type == 'CrossEntropyLoss'
     assert 'label_smooth_val' not in model.head.loss
     assert model.backbone.get('drop_rate', 0.0) == model.backbone.get('drop_path_rate', 0.0) == 0.0
+    if net == 'deit-s16':  # the authors' CIFAR "ViT": DeiT-S/16 (config/vit_classif.yaml)
+        assert (model.backbone.arch, model.head.in_channels) == ('deit-small', 384)
+        assert 'deit-small' in model.backbone.init_cfg.checkpoint
+    if net == 'dinov2-b14':  # HF Dinov2ForImageClassification: [cls, mean patch tokens]
+        assert model.backbone.out_type == 'raw' and model.head.in_channels == 2 * 768
+        assert model.neck.type == 'mmsofteq.ClsAndMeanPatchNeck'
 
 
 @pytest.mark.parametrize('net', ['vit-b16', 'dinov2-b14', 'resnet50'])
@@ -431,9 +437,10 @@ def test_step_configs_cover_every_protocol_backbone_and_projection():
     assert set(EXTRA_STEPS) <= set(PAPER_CONFIGS)
     assert len(STEP_CONFIGS) == 22
     covered = {(osp.basename(osp.dirname(p)), net) for p in STEP_CONFIGS
-               for net in ('vit-b16', 'dinov2-b14', 'segformer', 'resnet50') if net in p}
+               for net in ('vit-b16', 'deit-s16', 'dinov2-b14', 'segformer', 'resnet50')
+               if net in p}
     assert covered == {('voc', 'vit-b16'), ('voc', 'dinov2-b14'), ('voc', 'segformer'),
-                       ('cifar', 'vit-b16'), ('cifar', 'dinov2-b14'), ('cifar', 'resnet50'),
+                       ('cifar', 'deit-s16'), ('cifar', 'dinov2-b14'), ('cifar', 'resnet50'),
                        ('imagenet', 'vit-b16'), ('imagenet', 'dinov2-b14'),
                        ('imagenet', 'resnet50')}
     assert {split_name(p)[0] for p in STEP_CONFIGS} == set(PREFIXES) | {''}

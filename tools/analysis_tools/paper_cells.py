@@ -49,6 +49,8 @@ VOC = {  # backbone: (config name after the prefix)
     'SegFormer': 'segformer_mit-b0_8xb4-4.1k_voc12-paper-512x512.py',
 }
 NETS = {'ViT': 'vit-b16', 'DINOv2': 'dinov2-b14', 'ResNet-50': 'resnet50'}
+#: The authors' CIFAR "ViT" is DeiT-S/16 (their config/vit_classif.yaml).
+CIFAR_NETS = dict(NETS, ViT='deit-s16')
 
 
 def _voc(prefix: str, backbone: str) -> str:
@@ -56,7 +58,7 @@ def _voc(prefix: str, backbone: str) -> str:
 
 
 def _cifar(prefix: str, data: str, backbone: str) -> str:
-    return f'configs/paper/cifar/{prefix}{NETS[backbone]}_8xb16-30e_{data}-paper-224px.py'
+    return f'configs/paper/cifar/{prefix}{CIFAR_NETS[backbone]}_8xb16-30e_{data}-paper-224px.py'
 
 
 def _in1k(prefix: str, backbone: str) -> str:

@@ -18,7 +18,7 @@ from fixtures.tools import load_tool
 from mmengine.config import Config
 from multi_seed import SUMMARY_FILE, summarise, with_seed
 
-CONFIG = 'configs/paper/cifar/softeq_vit-b16_8xb16-30e_cifar10-paper-224px.py'
+CONFIG = 'configs/paper/cifar/softeq_deit-s16_8xb16-30e_cifar10-paper-224px.py'
 VOC = 'configs/paper/voc/softeq_linear_vit-b16_8xb4-4.1k_voc12-paper-224x224.py'
 
 

@@ -1,8 +1,8 @@
-# Paper Tab. 1, Ours (vit-b16, cifar100): vit-b16_8xb16-30e_cifar100-paper-224px.py with the
+# Paper Tab. 1, Ours (deit-s16, cifar100): deit-s16_8xb16-30e_cifar100-paper-224px.py with the
 # projection below. The paper does not record the CIFAR softness per run (only
-# n = 4 or 18): bilinear C_18 and the softness of the ImageNet runs of the same
-# backbone are our choice, named in configs/README.md.
-_base_ = ['./vit-b16_8xb16-30e_cifar100-paper-224px.py']
+# n = 4 or 18): bilinear C_18 and the ImageNet ViT-B/16 run's softness
+# are our choice, named in configs/README.md.
+_base_ = ['./deit-s16_8xb16-30e_cifar100-paper-224px.py']
 softeq = dict(
     # bilinear C_18
     group='C18',

@@ -1,8 +1,8 @@
-# Paper Tab. 10, strict (vit-b16, cifar10): vit-b16_8xb16-30e_cifar10-paper-224px.py at softness
+# Paper Tab. 10, strict (deit-s16, cifar10): deit-s16_8xb16-30e_cifar10-paper-224px.py at softness
 # 0 for every projected tensor (the skip rule applies above softness 0.8 only). softness 0
 # everywhere: only the null space of D is kept, which for the bilinear generator (n != 4) is the
 # constant field.
-_base_ = ['./vit-b16_8xb16-30e_cifar10-paper-224px.py']
+_base_ = ['./deit-s16_8xb16-30e_cifar10-paper-224px.py']
 softeq = dict(
     # bilinear C_18
     group='C18',
