@@ -30,21 +30,42 @@ from .cutoff import Cutoff, select, weights
 from .projector import InvariantProjector
 
 
+#: A subdiagonal entry below this closes no 2×2 block (the authors' tolerance).
+BLOCK_TOLERANCE = 1e-5
+
+
 def schur_directions(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(keys (N,), Z (N, N))``: the real Schur vectors of ``matrix`` and their ``|T_ii|``
-    surrogates, ascending (stable order for ties)."""
+    surrogates, ascending.
+
+    As the authors' route: each 2×2 block is put in the form with a non-negative upper
+    off-diagonal entry (its two Schur vectors swapped otherwise), a subdiagonal entry below
+    :data:`BLOCK_TOLERANCE` counts as a 1×1 block, and the keys are sorted by
+    ``numpy.argsort`` (which decides the order inside a tied pair when a cut splits it).
+    """
     quasi_triangular, vectors = schur(np.asarray(matrix, dtype=np.float64), output='real')
     size = quasi_triangular.shape[0]
-    keys = np.abs(np.diag(quasi_triangular)).copy()
     index = 0
-    while index < size:
-        if index + 1 < size and quasi_triangular[index + 1, index] != 0.0:  # a 2×2 block
-            a, c = quasi_triangular[index, index], quasi_triangular[index + 1, index]
-            keys[index] = keys[index + 1] = np.hypot(a, c)
+    while index < size - 1:  # the 2×2 blocks' canonical form: T[i, i+1] >= 0
+        if abs(quasi_triangular[index + 1, index]) > 1e-8:
+            if quasi_triangular[index, index + 1] < 0:
+                block = slice(index, index + 2)
+                quasi_triangular[block, block] = quasi_triangular[block, block][::-1, ::-1].copy()
+                vectors[:, block] = vectors[:, block][:, ::-1].copy()
             index += 2
         else:
             index += 1
-    order = np.argsort(keys, kind='stable')
+    keys = np.empty(size)
+    index = 0
+    while index < size:
+        if index + 1 < size and abs(quasi_triangular[index + 1, index]) > BLOCK_TOLERANCE:
+            keys[index] = keys[index + 1] = np.hypot(quasi_triangular[index, index],
+                                                     quasi_triangular[index + 1, index])
+            index += 2
+        else:
+            keys[index] = abs(quasi_triangular[index, index])
+            index += 1
+    order = np.argsort(keys)
     return keys[order], vectors[:, order]
 
 
