@@ -33,7 +33,8 @@ def test_cutoff_kind_and_decay():
 def test_unknown_group_and_method():
     with pytest.raises(ValueError, match="unknown group 'Z4'.*'SO2', 'O2'"):
         invariant_projector('Z4', 3, softness=0.5)
-    with pytest.raises(ValueError, match=r"method must be one of \('auto', 'svd', 'schur'\)"):
+    with pytest.raises(ValueError,
+                       match=r"method must be one of \('auto', 'svd', 'schur', 'schur_paper'\)"):
         invariant_projector('C4', 3, softness=0.5, method='qr')
 
 
