@@ -89,8 +89,8 @@ def test_the_import_scanner_sees_relative_and_absolute_imports(tmp_path):
 
 def test_sources_cite_the_paper_or_the_authors_code_not_internal_notes():
     """Users have the paper and the authors' public code, not the project's internal notes or
-    its issue tracker: no "REFERENCE §n", "SPEC §n", "../shared" or "issue N" in any tracked
-    text file."""
+    its issue tracker: no tracked text file cites a section of those notes, their folder or an
+    issue number (the pattern below)."""
     import re
     import subprocess
     repo = osp.dirname(PACKAGE)
