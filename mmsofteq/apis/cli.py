@@ -50,7 +50,7 @@ def runner_config(args: argparse.Namespace) -> Config:
     ``args.cfg_options`` merged, ``launcher`` set, and ``work_dir`` from ``--work-dir``, else
     the config's, else ``./work_dirs/<config name>`` (mmseg's priority)."""
     cfg = load_config(args.config, args.cfg_options)
-    add_run_guard(cfg)
+    add_guard_hooks(cfg)
     drop_switched_off_hooks(cfg)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
@@ -70,7 +70,7 @@ GUARD_HOOKS = dict(run_guard=dict(type='mmsofteq.RunGuardHook'),
                    data_check=dict(type='mmsofteq.DataCheckHook'))
 
 
-def add_run_guard(cfg: Config) -> Config:
+def add_guard_hooks(cfg: Config) -> Config:
     """Add :data:`GUARD_HOOKS` to a config without those keys (in place): mmsofteq's tools keep
     every run's writes and deletions in its work dir, one training per work dir
     (``mmsofteq.RunGuardHook``) and name the file of a bad sample (``mmsofteq.DataCheckHook``).

@@ -97,3 +97,9 @@ def test_a_label_map_of_another_size_stops_training_naming_the_file(tiny, tmp_pa
     with pytest.raises(ValueError, match=rf'seg_map_path={path}: the label map is \(24, 24\) '
                                          r'but the image is \(32, 32\) after the pipeline'):
         _train(config, tmp_path)
+
+
+def test_a_bad_enabled_value_is_refused():
+    from mmsofteq.engine.hooks import DataCheckHook
+    with pytest.raises(ValueError, match='DataCheckHook: enabled must be True or False'):
+        DataCheckHook(enabled=1)

@@ -124,3 +124,10 @@ def test_the_own_runs_best_checkpoint_is_still_replaced(tmp_path):
     resumed.train()
     hook = next(h for h in resumed.hooks if isinstance(h, CheckpointHook))
     assert hook.best_ckpt_path == str(own)
+
+
+@pytest.mark.parametrize('key', ['lock', 'allow_softeq_change'])
+def test_bad_switch_values_are_refused(key):
+    from mmsofteq.engine.hooks import RunGuardHook
+    with pytest.raises(ValueError, match=f'RunGuardHook: {key} must be True or False'):
+        RunGuardHook(**{key: 'yes'})
