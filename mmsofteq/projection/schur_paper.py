@@ -14,7 +14,8 @@ of the eigenvalues decides it and 1e-6 rounding of ``D`` moves the projector by 
 
 Directions = the Schur vectors (columns of ``Z``), the same for kernels and data-side grids,
 ordered by the surrogate ``|T_ii|`` of their diagonal block (``√(a² + c²)`` for a 2×2 block
-``[[a, b], [c, a]]`` put in the form ``b ≥ 0 ≥ c``, both columns), kept by the index rule of the cutoff, ``P = Z diag(m) Zᵀ``.
+``[[a, b], [c, a]]`` put in the form ``b ≥ 0 ≥ c``, both columns), kept by the index rule of
+the cutoff, ``P = Z diag(m) Zᵀ``.
 
 It differs from ``method='svd'`` / ``'schur'`` (mmsofteq's, both the singular subspaces of
 ``D``): same keep counts, but another subspace for a non-normal ``D`` (their overlap at the
