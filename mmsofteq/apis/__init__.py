@@ -4,6 +4,8 @@
   (one detector each), the model the Runner would build, the plain config without mmsofteq;
 * :mod:`.angle_override`: ``tools/test.py --angles SPEC``;
 * :mod:`.cli`: ``--cfg-options`` and config loading shared by every tool;
+* :mod:`.equivariance_profile`: where a model breaks rotation equivariance, layer by layer
+  (``profile_equivariance``), and a one-line check for tests (``check_equivariance``);
 * :mod:`.runs`: crash-safe train-and-test runs (the softness sweep, multi-seed runs, the
   demo's stages).
 """
@@ -13,6 +15,8 @@ from .cli import (add_config_arguments, add_launcher_arguments, export_local_ran
 from .config import (HOW_TO_ADD_SOFTEQ, SOFTEQ_PLACES, SoftEqPlace, build_model_from_config,
                      find_softeq, is_rotated_loop_config, is_softeq_hook_cfg, is_softeq_model_cfg,
                      plain_config, plain_model_config, quiet_logging, softeq_of_config, with_softeq)
+from .equivariance_profile import (EquivarianceProfile, check_equivariance,
+                                   profile_equivariance, suggested_softeq)
 from .runs import (TEST_BEST_FILE, RunRecord, StaleRunError, best_checkpoint, check_run_dir,
                    latest_checkpoint, run_softness, save_best_keys, write_json,
                    write_test_best)
@@ -23,6 +27,7 @@ __all__ = [
     'HOW_TO_ADD_SOFTEQ', 'SOFTEQ_PLACES', 'SoftEqPlace', 'build_model_from_config',
     'find_softeq', 'is_rotated_loop_config', 'is_softeq_hook_cfg', 'is_softeq_model_cfg',
     'plain_config', 'plain_model_config', 'quiet_logging', 'softeq_of_config', 'with_softeq',
+    'EquivarianceProfile', 'check_equivariance', 'profile_equivariance', 'suggested_softeq',
     'RunRecord', 'StaleRunError', 'best_checkpoint', 'check_run_dir', 'latest_checkpoint',
     'run_softness', 'save_best_keys', 'TEST_BEST_FILE', 'write_json', 'write_test_best'
 ]
