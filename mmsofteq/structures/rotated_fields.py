@@ -19,6 +19,12 @@ Segmentation (``SegDataSample``, all ``PixelData``):
 Classification (mmpretrain ``DataSample``):
     ``rotated_pred_score``        ``softmax f(rot x)``, ``(C,)``.
     ``rotated_pred_label``        ``argmax f(rot x)``, ``(1,)``.
+
+Worst case (the loops' ``worst_of=k``; draw 0 is the rotation above):
+    ``worst_case_angles``         metainfo: the ``k`` angles.
+    ``worst_case_pred_sem_seg``   ``(k, H, W)``: ``argmax f(rot_j x)``.
+    ``worst_case_gt_sem_seg``     ``(k, H, W)``: ``rot_j(gt)`` as ``rotated_gt_sem_seg``.
+    ``worst_case_pred_score``     ``(k, C)``: ``softmax f(rot_j x)``.
 """
 
 DATASET_INDEX = 'sample_idx'
@@ -32,3 +38,8 @@ ROTATION_VALID_MASK = 'rotation_valid_mask'
 
 ROTATED_PRED_SCORE = 'rotated_pred_score'
 ROTATED_PRED_LABEL = 'rotated_pred_label'
+
+WORST_CASE_ANGLES = 'worst_case_angles'
+WORST_CASE_PRED_SEM_SEG = 'worst_case_pred_sem_seg'
+WORST_CASE_GT_SEM_SEG = 'worst_case_gt_sem_seg'
+WORST_CASE_PRED_SCORE = 'worst_case_pred_score'

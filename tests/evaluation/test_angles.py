@@ -90,3 +90,21 @@ def test_parse_angle_spec(spec, expected):
 def test_parse_angle_spec_rejects_bad_specs(spec, message):
     with pytest.raises(ValueError, match=message):
         parse_angle_spec(spec)
+
+
+@pytest.mark.parametrize('config', [dict(kind='uniform', low=-30.0, high=30.0, seed=3),
+                                    dict(kind='cyclic', order=4, seed=1),
+                                    dict(kind='list', values=[5.0, 10.0, 15.0], seed=0)])
+def test_the_worst_case_draws_start_with_the_samples_angle(config):
+    """``angles_for(i, k)``: ``k`` draws of numpy's generator seeded ``[seed, i]``, the first
+    being ``angle_for(i)``; the same on every call."""
+    sampler = AngleSampler(**config)
+    for index in (0, 7, 123):
+        draws = sampler.angles_for(index, 5)
+        assert len(draws) == 5 and draws[0] == sampler.angle_for(index)
+        assert draws == sampler.angles_for(index, 5)
+        rng = np.random.default_rng([config['seed'], index])
+        if config['kind'] == 'uniform':
+            assert draws == tuple(rng.uniform(-30.0, 30.0, size=5))
+    with pytest.raises(ValueError, match='positive integer'):
+        sampler.angles_for(0, 0)

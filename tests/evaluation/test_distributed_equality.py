@@ -1,4 +1,5 @@
-"""Two gloo CPU processes give exactly the numbers of one process (real Runner.test())."""
+"""Two gloo CPU processes give exactly the numbers of one process (real Runner.test()),
+the worst-case metrics (``worst_of=3``) included."""
 import pickle
 import socket
 
@@ -32,9 +33,11 @@ def test_two_processes_give_exactly_the_single_process_numbers(tmp_path):
         single = pickle.load(file)
     with open(double_file, 'rb') as file:
         double = pickle.load(file)
-    assert set(single['segmentation']) >= {'mIoU', 'aIoU', 'cIoU', 'eErr'}
+    assert set(single['segmentation']) >= {'mIoU', 'aIoU', 'cIoU', 'eErr', 'wIoU', 'w_aAcc'}
     assert set(single['classification']) == {'accuracy/top1', 'rotated_accuracy/top1', 'cAcc',
-                                             'iErr'}
+                                             'iErr', 'wAcc'}
+    # right at all 3 angles (the first is the rotated metric's) implies right at the first
+    assert single['classification']['wAcc'] <= single['classification']['rotated_accuracy/top1']
     assert single['segmentation']['eErr'] > 0 and single['classification']['iErr'] > 0
     assert (single['world_size'], double['world_size']) == (1, 2)
     assert (single['batches_on_rank0'], double['batches_on_rank0']) == (5, 3)  # work was split

@@ -327,3 +327,40 @@ def test_paired_statistics_against_hand_values():
         assert value == pytest.approx(100 * (1 - 1 / 2))
         # resamples give 0 (image 0 twice, p 1/4), 50 (p 1/2) or 100 (p 1/4): sd √1250 ≈ 35
         assert 25 < spread < 45
+
+
+def test_worst_case_iou_takes_each_images_least_accurate_angle():
+    """Two images, k = 3 angles each (hand counts): image 0's worst angle is draw 2 (1 of 4
+    labelled pixels right), image 1's is draw 0 (its draw 1 has no labelled pixel and never
+    counts as the worst); wIoU is the mIoU of those two histograms."""
+    gt = torch.tensor([[0, 1], [2, 2]])
+    samples = []
+    draws = {0: ([[[0, 1], [2, 2]], [[0, 1], [2, 0]], [[1, 1], [0, 0]]],
+                 [[[0, 1], [2, 2]]] * 3),
+             1: ([[[0, 0], [2, 2]], [[1, 1], [1, 1]], [[0, 1], [2, 2]]],
+                 [[[0, 1], [2, 2]], [[255, 255], [255, 255]], [[0, 1], [2, 2]]])}
+    for index, (predictions, labels) in draws.items():
+        sample = seg_sample(index, gt, gt, gt, gt)
+        sample[fields.WORST_CASE_PRED_SEM_SEG] = dict(data=torch.tensor(predictions))
+        sample[fields.WORST_CASE_GT_SEM_SEG] = dict(data=torch.tensor(labels))
+        samples.append(sample)
+    metrics = evaluate(RotatedIoUMetric(), samples)
+    # image 0, draw 2: pred [[1,1],[0,0]] vs gt [[0,1],[2,2]]: class0 I0 U3, class1 I1 U2,
+    # class2 I0 U2; image 1, draw 0: pred [[0,0],[2,2]]: class0 I1 U2, class1 I0 U1, class2 I2 U2
+    expected = 100 * ((0 + 1) / (3 + 2) + (1 + 0) / (2 + 1) + (0 + 2) / (2 + 2)) / 3
+    assert metrics['wIoU'] == pytest.approx(expected)
+    assert metrics['w_aAcc'] == pytest.approx(100 * 4 / 8)
+
+
+def test_worst_case_accuracy_needs_every_angle_right():
+    samples = [cls_sample(0, 0, [0.7, 0.2, 0.1], [0.6, 0.3, 0.1]),
+               cls_sample(1, 1, [0.1, 0.8, 0.1], [0.1, 0.8, 0.1])]
+    samples[0][fields.WORST_CASE_PRED_SCORE] = torch.tensor(
+        [[0.6, 0.3, 0.1], [0.5, 0.4, 0.1], [0.9, 0.05, 0.05]])  # right at all three
+    samples[1][fields.WORST_CASE_PRED_SCORE] = torch.tensor(
+        [[0.1, 0.8, 0.1], [0.5, 0.4, 0.1], [0.1, 0.8, 0.1]])    # wrong at the second
+    metrics = evaluate(RotatedAccuracy(), samples)
+    assert metrics['rotated_accuracy/top1'] == 100.0 and metrics['wAcc'] == 50.0
+    del samples[1][fields.WORST_CASE_PRED_SCORE]
+    with pytest.raises(ValueError, match='1 of 2 samples carry worst-case scores'):
+        evaluate(RotatedAccuracy(), samples)

@@ -108,6 +108,19 @@ class AngleSampler:
         assert self.values is not None
         return self.values[int(rng.integers(len(self.values)))]
 
+    def angles_for(self, dataset_index: int, count: int) -> Tuple[float, ...]:
+        """``count`` angles of the sample: successive draws of the same generator, so the
+        first is :meth:`angle_for` (the worst-case metrics' ``k`` angles per image)."""
+        if isinstance(count, bool) or int(count) != count or count < 1:
+            raise ValueError(f'angle count must be a positive integer, got {count!r}')
+        self.angle_for(dataset_index)  # validates the index
+        rng = np.random.default_rng([self.seed, int(dataset_index)])
+        if self.kind == 'uniform':
+            return tuple(float(a) for a in rng.uniform(self.low, self.high, size=int(count)))
+        assert self.values is not None
+        draws = rng.integers(len(self.values), size=int(count))
+        return tuple(self.values[int(j)] for j in draws)
+
     def to_config(self) -> dict:
         """The config dict that rebuilds this sampler."""
         if self.kind == 'uniform':

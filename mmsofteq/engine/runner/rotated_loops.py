@@ -123,8 +123,10 @@ class _RotatedPassMixin:
                  angles: Optional[dict] = None,
                  task: str = 'auto',
                  ignore_index: int = 255,
-                 rotated_metric: Union[str, dict, None] = 'auto') -> None:
-        self.rotated_predictions = RotatedPredictionWriter(angles, task, ignore_index)
+                 rotated_metric: Union[str, dict, None] = 'auto',
+                 worst_of: Optional[int] = None) -> None:
+        self.rotated_predictions = RotatedPredictionWriter(angles, task, ignore_index,
+                                                           worst_of)
         super().__init__(runner, with_dataset_index(dataloader), evaluator, fp16)
         config = rotated_metric_config(self.evaluator.metrics, rotated_metric)
         if config is not None:
@@ -165,6 +167,9 @@ class RotatedValLoop(_RotatedPassMixin, ValLoop):
         ignore_index: label given to pixels rotated in from outside the view.
         rotated_metric: ``'auto'`` (default), a metric config dict or ``None``: the rotated
             metric added to the evaluator (:func:`rotated_metric_config`).
+        worst_of: opt-in ``k >= 2``: each sample is also evaluated at ``k`` seeded angles
+            (its angle and the next ``k − 1`` draws of its generator) and the rotated metric
+            adds the worst case over them (``wIoU`` / ``wAcc``); ``k − 1`` more forwards.
     """
 
     _stage = 'val'

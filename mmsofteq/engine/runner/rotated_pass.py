@@ -17,7 +17,7 @@ classifier (outputs with ``pred_score``); a model whose outputs lack them is rej
 """
 from __future__ import annotations
 
-from typing import Any, List, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import is_model_wrapper
@@ -108,6 +108,22 @@ class SegmentationRotation(_TaskRotation):
                 data=rotate_label_map(labels, angle, self.ignore_index, frame, in_view))
         output.set_data(new_fields)
 
+    def attach_draws(self, output: BaseDataElement, rotated: Sequence[BaseDataElement],
+                     angles: Sequence[float]) -> None:
+        """The ``k`` rotated predictions ``(k, H, W)`` and, with labels, the ``k`` rotated
+        label maps, for the worst-case metrics."""
+        frame = tuple(output.seg_logits.data.shape[-2:])
+        predictions = torch.cat([sample.pred_sem_seg.data for sample in rotated])
+        new_fields = {fields.WORST_CASE_PRED_SEM_SEG: PixelData(data=predictions)}
+        if 'gt_sem_seg' in output:
+            labels = output.gt_sem_seg.data
+            new_fields[fields.WORST_CASE_GT_SEM_SEG] = PixelData(data=torch.cat([
+                rotate_label_map(labels, angle, self.ignore_index, frame,
+                                 rotation_valid_mask(frame, angle, frame, labels.device))
+                for angle in angles]))
+        output.set_data(new_fields)
+        output.set_metainfo({fields.WORST_CASE_ANGLES: [float(a) for a in angles]})
+
 
 class ClassificationRotation(_TaskRotation):
     """Rotation of mmpretrain inputs/outputs; the frame is the image content itself."""
@@ -122,6 +138,13 @@ class ClassificationRotation(_TaskRotation):
         if 'pred_label' in rotated:
             output.set_field(rotated.pred_label, fields.ROTATED_PRED_LABEL)
 
+    def attach_draws(self, output: BaseDataElement, rotated: Sequence[BaseDataElement],
+                     angles: Sequence[float]) -> None:
+        """The ``k`` rotated score vectors ``(k, C)`` for the worst-case metrics."""
+        output.set_field(torch.stack([sample.pred_score for sample in rotated]),
+                         fields.WORST_CASE_PRED_SCORE)
+        output.set_metainfo({fields.WORST_CASE_ANGLES: [float(a) for a in angles]})
+
 
 class RotatedPredictionWriter:
     """Runs the rotated pass of a batch and writes it into the clean outputs (in place).
@@ -132,14 +155,24 @@ class RotatedPredictionWriter:
             ``pred_sem_seg``/``gt_sem_seg`` means segmentation, ``pred_score``/
             ``pred_label``/``gt_label`` classification).
         ignore_index: label written where rotated labels come from outside the view.
+        worst_of: ``k >= 2`` runs ``k − 1`` more rotated passes per batch, at the sample's
+            next draws of its angle generator (``AngleSampler.angles_for``; the first is the
+            pass above), and writes the ``k`` rotated predictions (segmentation: and rotated
+            labels) for the worst-case metrics (``wIoU`` / ``wAcc``); ``None``: off.
     """
 
-    def __init__(self, angles=None, task: str = 'auto', ignore_index: int = 255) -> None:
+    def __init__(self, angles=None, task: str = 'auto', ignore_index: int = 255,
+                 worst_of: Optional[int] = None) -> None:
         if task not in TASKS:
             raise ValueError(f'task must be one of {TASKS}, got {task!r}')
+        if worst_of is not None and (isinstance(worst_of, bool) or not isinstance(worst_of, int)
+                                     or worst_of < 2):
+            raise ValueError(f'worst_of must be None or an integer >= 2 (the angles per image '
+                             f'of the worst-case metrics), got {worst_of!r}')
         self.angle_sampler = AngleSampler.from_config(angles)
         self.task = task
         self.ignore_index = int(ignore_index)
+        self.worst_of = worst_of
 
     def _task_of(self, output: BaseDataElement):
         task = self.task
@@ -227,6 +260,16 @@ class RotatedPredictionWriter:
         for output, rotated, angle in zip(outputs, rotated_outputs, angles):
             task.attach(output, rotated, angle)
             output.set_metainfo({fields.ROTATION_ANGLE: float(angle)})
+        if self.worst_of:
+            draws = [self.angle_sampler.angles_for(i, self.worst_of)
+                     for i in self.dataset_indices(outputs)]
+            per_draw = [rotated_outputs]
+            for draw in range(1, self.worst_of):
+                draw_angles = [angles_of[draw] for angles_of in draws]
+                per_draw.append(forward(task.rotate_inputs(inputs, samples, outputs, draw_angles),
+                                        samples, mode='predict'))
+            for i, output in enumerate(outputs):
+                task.attach_draws(output, [predictions[i] for predictions in per_draw], draws[i])
 
 
 def _is_fsdp_wrapper(model: torch.nn.Module) -> bool:

@@ -11,6 +11,9 @@ rotated ones are named after them (the paper's classification **aAcc** is
                              expand), percent: the paper's aAcc for k = 1.
 ``cAcc``                     ``sqrt(accuracy/top1 * rotated_accuracy/top1)``, percent.
 ``iErr``                     ``mean_x KL(softmax f(x) || softmax f(rot x))`` x 100.
+``wAcc``                     worst case (with the loop's ``worst_of=k``): % of images whose
+                             label is top-1 at every one of their ``k`` angles (Engstrom et
+                             al., ICML 2019).
 ===========================  ==============================================================
 
 ``topk`` as mmpretrain's (``1`` is always reported). With ``clean_metrics=False`` the clean
@@ -84,11 +87,14 @@ class RotatedAccuracy(BaseMetric):
                 raise ValueError(f'RotatedAccuracy needs one label per sample, got {label}')
             check_labels(label, clean_scores.numel(), None, sample)
             label = int(label)
-            self.results.append(
-                dict(index=sample.get(fields.DATASET_INDEX),
-                     clean_rank=_rank_of(clean_scores, label),
-                     rotated_rank=_rank_of(rotated_scores, label),
-                     kl=kl_divergence_of_probabilities(clean_scores, rotated_scores)))
+            record = dict(index=sample.get(fields.DATASET_INDEX),
+                          clean_rank=_rank_of(clean_scores, label),
+                          rotated_rank=_rank_of(rotated_scores, label),
+                          kl=kl_divergence_of_probabilities(clean_scores, rotated_scores))
+            if fields.WORST_CASE_PRED_SCORE in sample:
+                record['worst_rank'] = max(_rank_of(scores, label)
+                                           for scores in sample[fields.WORST_CASE_PRED_SCORE])
+            self.results.append(record)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         count = len(results)
@@ -104,6 +110,12 @@ class RotatedAccuracy(BaseMetric):
         metrics['cAcc'] = geometric_mean(accuracy('clean_rank', 1),
                                          metrics['rotated_accuracy/top1'])
         metrics['iErr'] = 100 * exact_mean([r['kl'] for r in results])
+        worst = [r for r in results if 'worst_rank' in r]
+        if worst:
+            if len(worst) != count:
+                raise ValueError(f'{len(worst)} of {count} samples carry worst-case scores; '
+                                 'run every sample with the same worst_of')
+            metrics['wAcc'] = accuracy('worst_rank', 1)
         return dict(metrics)
 
 

@@ -22,6 +22,10 @@ use the paper's names:
                      tells "predicts differently" from "is less sure".
 ``rotated_aAcc``     ``aAcc`` on the rotated images and labels.
 ``rotated_mAcc``     ``mAcc`` on the rotated images and labels.
+``wIoU``             worst case (with the loop's ``worst_of=k``): mIoU of the histograms of
+                     each image's worst of its ``k`` angles, the one with the lowest pixel
+                     accuracy on its labelled in-view pixels (ties: the first angle).
+``w_aAcc``           pixel accuracy of the same worst-case histograms.
 ===================  ====================================================================
 
 With ``clean_metrics=False`` the clean keys are left out (mmseg's own ``IoUMetric`` reports
@@ -145,9 +149,14 @@ class RotatedIoUMetric(BaseMetric):
             flips, _ = pixel_flips(sample[fields.ROTATED_CLEAN_SEG_LOGITS]['data'],
                                    sample[fields.ROTATED_SEG_LOGITS]['data'],
                                    sample[fields.ROTATION_VALID_MASK]['data'])
-            self.results.append(
-                dict(index=sample.get(fields.DATASET_INDEX), clean=clean, rotated=rotated,
-                     kl_sum=kl_sum, flips=flips, valid=valid))
+            record = dict(index=sample.get(fields.DATASET_INDEX), clean=clean,
+                          rotated=rotated, kl_sum=kl_sum, flips=flips, valid=valid)
+            if fields.WORST_CASE_PRED_SEM_SEG in sample:
+                record['worst'] = worst_case_histogram(
+                    sample[fields.WORST_CASE_PRED_SEM_SEG]['data'],
+                    sample[fields.WORST_CASE_GT_SEM_SEG]['data'], num_classes,
+                    self.ignore_index)
+            self.results.append(record)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Sum histograms, reduce the KLs (order-independent ``fsum``), report x100."""
@@ -163,6 +172,14 @@ class RotatedIoUMetric(BaseMetric):
                        flip=100 * self._reduce(results, 'flips'),
                        rotated_aAcc=100 * float(rotated['pixel_acc']),
                        rotated_mAcc=100 * float(rotated['mAcc']))
+        worst = [r['worst'] for r in results if 'worst' in r]
+        if worst:
+            if len(worst) != len(results):
+                raise ValueError(f'{len(worst)} of {len(results)} samples carry worst-case '
+                                 'predictions; run every sample with the same worst_of')
+            summary = iou_summary(np.sum(worst, axis=0), self.nan_to_num)
+            metrics.update(wIoU=100 * float(summary['mIoU']),
+                           w_aAcc=100 * float(summary['pixel_acc']))
         self._log_class_table(clean, rotated)
         if self.per_image_file:
             write_per_image(self.per_image_file, results)
@@ -185,6 +202,18 @@ class RotatedIoUMetric(BaseMetric):
         print_log('per class results (clean and rotated):', logger)
         print_log('\n' + text_table(['Class', 'IoU', 'Acc', 'rotated IoU', 'rotated Acc'], rows),
                   logger=logger)
+
+
+def worst_case_histogram(predictions, labels, num_classes: int,
+                         ignore_index: int) -> np.ndarray:
+    """``(4, C)`` histograms of the angle whose prediction has the lowest pixel accuracy
+    (``predictions``, ``labels``: ``(k, H, W)``; an angle without labelled pixels is never
+    the worst; ties: the first)."""
+    histograms = [segmentation_histograms(predictions[j], labels[j], num_classes,
+                                          ignore_index) for j in range(predictions.shape[0])]
+    accuracies = [h[0].sum() / h[3].sum() if h[3].sum() > 0 else math.inf
+                  for h in histograms]
+    return histograms[int(np.argmin(accuracies))]
 
 
 def write_per_image(path: str, results: List[dict]) -> None:
