@@ -35,6 +35,10 @@ val_dataloader = dict(
                  ann_file='meta/val.txt', data_prefix='val', metainfo=demo_cls_metainfo,
                  pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# `--tta` (tools/test.py, and mmpretrain's own): the mean class probability over the four
+# quarter turns, computed inside the model, so the TTA pipeline is the test one.
+tta_model = dict(type='mmsofteq.OrbitAveragedModel', group='C4', combine='mean_probs')
+tta_pipeline = test_pipeline
 # LoadImageFromFile gives BGR
 data_preprocessor = dict(num_classes=10, to_rgb=True)
 

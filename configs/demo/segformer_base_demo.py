@@ -58,6 +58,11 @@ val_dataloader = dict(
     dataset=dict(**demo_dataset, ann_file='ImageSets/Segmentation/val.txt',
                  pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# `--tta` (tools/test.py, and mmseg's own): rotation test-time augmentation, the mean of the
+# class probabilities over the four quarter turns (exact on the square images). The turns act
+# on the normalised batch inside the model, so the TTA pipeline is the test one.
+tta_model = dict(type='mmsofteq.OrbitAveragedModel', group='C4', combine='mean_probs')
+tta_pipeline = test_pipeline
 
 data_preprocessor = dict(size=crop_size)
 # MiT-B0 widths with one transformer block per stage (B0 has two) and a 128-channel head

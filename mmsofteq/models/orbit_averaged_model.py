@@ -200,12 +200,13 @@ def classifier_predictions(model: nn.Module, logits: torch.Tensor,
                     'turn averaged logits into predictions')
 
 
-def build_orbit_averaged_model(model: Union[Mapping[str, Any], nn.Module],
+def build_orbit_averaged_model(model: Union[Mapping[str, Any], nn.Module, None] = None,
                                group: str = 'C4',
                                combine: str = 'mean_logits',
                                train_augment: bool = False,
                                data_preprocessor: Union[Mapping[str, Any], nn.Module,
                                                         None] = None,
+                               module: Union[Mapping[str, Any], nn.Module, None] = None,
                                **merged_base_keys: Any) -> nn.Module:
     """Build ``model`` (a segmentor or classifier config) and make its predictions the
     orbit average over ``group`` (module docstring).
@@ -216,6 +217,10 @@ def build_orbit_averaged_model(model: Union[Mapping[str, Any], nn.Module],
         combine: ``'mean_logits'`` or ``'mean_probs'``.
         train_augment: train on ``g·x`` for one random ``g`` per batch.
         data_preprocessor: set by the Runner from the top-level ``data_preprocessor``.
+        module: the same as ``model``, under the key mmseg's and mmpretrain's
+            ``tools/test.py --tta`` give a ``tta_model`` (``cfg.tta_model.module =
+            cfg.model``), so ``tta_model = dict(type='mmsofteq.OrbitAveragedModel',
+            group='C4', combine='mean_probs')`` is rotation test-time augmentation.
         **merged_base_keys: keys mmengine merged in from ``_base_.model`` (must be equal).
 
     Raises:
@@ -223,6 +228,11 @@ def build_orbit_averaged_model(model: Union[Mapping[str, Any], nn.Module],
             ``combine``/``train_augment`` (checked before anything is built).
         TypeError: the model is not a segmentor/classifier, or unexpected keys.
     """
+    if (model is None) == (module is None):
+        raise TypeError(f'{NAME} needs the model to wrap as model=dict(...) (a config\'s '
+                        'model) or module=dict(...) (what tools/test.py --tta sets in '
+                        'tta_model), exactly one of them')
+    model = model if module is None else module
     settings = OrbitAveraging.from_keys(group, combine, train_augment)
     inner = build_inner_model(NAME, model, data_preprocessor, merged_base_keys,
                               usage="model=..., group='C4'")

@@ -39,7 +39,9 @@ def test_pointwise_pooled_classifier_is_exactly_c4_invariant_in_padded_batches(
     assert all(m['rotation_angle'] == sampler.angle_for(m['sample_idx'])
                for m in recorder.metainfo)
     assert set(metrics) == {'accuracy/top1', 'rotated_accuracy/top1', 'cAcc', 'iErr'}
-    assert metrics['iErr'] < 1e-6
+    # float32: the quarter turn permutes the pooling's summation order (iErr 1.2e-6 on an
+    # AMD EPYC, < 1e-6 on the earlier machine); a model that is not invariant gives > 1
+    assert metrics['iErr'] < 1e-4
     assert metrics['rotated_accuracy/top1'] == metrics['accuracy/top1']
 
 
