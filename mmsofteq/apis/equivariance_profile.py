@@ -8,11 +8,12 @@ output ``z_l``. Its **error** is
     ``e_l = ‖(f_l(Rx) − R z_l(x)) ⊙ V‖ / ‖R z_l(x) ⊙ V‖``
 
 with ``V`` the pixels that stay in view (``utils.rotation.rotation_valid_mask``; all of them
-for quarter turns). ``R`` acts on what the output holds: a map ``(B, C, h, w)`` is rotated in
-the input's frame; tokens ``(B, p + h·w, C)`` are read as the last map's ``h × w`` grid
-(``p ≤ 8`` leading tokens, e.g. cls/registers, are left as they are; the most recent map
-whose ``h·w`` fits), vectors ``(B, C)`` are invariant. Outputs of any other form are listed
-as not mapped.
+for quarter turns). ``R`` acts on what the output holds: a map ``(B, C, h, w)``, or
+``(B, h, w, C)`` as ConvNeXt's point-wise layers keep it (the pair of axes with the input's
+aspect ratio is spatial), is rotated in the input's frame; tokens ``(B, p + h·w, C)`` are read
+on the grid of a map seen before (the fit with the fewest leading tokens ``p ≤ 8``, e.g.
+cls/registers, which are left as they are; then the most recent map); vectors ``(B, C)`` are
+invariant. Outputs of any other form are listed as not mapped.
 
 **Attribution** (the finite-angle form of the layer-wise Lie derivative of Gruver et al., ICLR
 2023): let ``A_l`` be the model's output on ``Rx`` when the outputs of the first ``l`` mapped
@@ -25,8 +26,8 @@ call ``l``'s own defect carried through the rest of the network, plus what follo
 call (``glue``). Each term's component along ``E`` divided by ``‖R F(x) ⊙ V‖`` is its
 **contribution**: they sum to the end-to-end relative error ``‖E ⊙ V‖ / ‖R F(x) ⊙ V‖`` (a
 negative one repairs part of the error). Functional operations between calls (residual sums,
-reshapes, resizes) count with the call that consumes them. Cost: ``L + 2`` forwards per
-angle for ``L`` mapped calls.
+reshapes, resizes) count with the call that consumes them. Cost: one clean forward, then
+``L + 1`` per angle for ``L`` mapped calls.
 """
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ class CallProfile:
         module_type: the module's class name.
         shape: the output's shape.
         projected: whether the module is re-parameterised as ``P·θ`` (mmsofteq).
-        error: ``e_l`` of the module docstring (``nan`` when not mapped).
+        error: ``e_l`` of the module docstring (``nan`` when not mapped or when ``R z_l`` is
+            0 on ``V``).
         contribution: its share of the end-to-end relative error (``nan`` when not mapped).
     """
 
@@ -95,7 +97,7 @@ class EquivarianceProfile:
         text shown in the ``P·θ`` column of its calls (e.g. the bound ``β``,
         :func:`certificate_notes`)."""
         certificates = certificates or {}
-        calls = [call for call in self.angles[0].calls if not math.isnan(call.error)]
+        calls = [call for call in self.angles[0].calls if not math.isnan(call.contribution)]
         rows = {call.name: [call.name, call.module_type,
                             certificates.get(call.name.split('#')[0],
                                              'yes' if call.projected else '')]
@@ -160,19 +162,23 @@ class _Action:
         self.angle, self.frame_hw = float(angle), frame_hw
 
     def layout(self, output, grids: Sequence[Tuple[int, int]]) -> Optional[tuple]:
-        """``('map',)``, ``('tokens', prefix, h, w)``, ``('vector',)`` or ``None``; ``grids``:
-        the ``(h, w)`` of the maps seen before, most recent first."""
+        """``('map',)`` (``(B, C, h, w)``), ``('map_last',)`` (``(B, h, w, C)``, e.g.
+        ConvNeXt's point-wise layers), ``('tokens', prefix, h, w)``, ``('vector',)`` or
+        ``None``; ``grids``: the ``(h, w)`` of the maps seen before, most recent first."""
         if not isinstance(output, torch.Tensor) or not output.is_floating_point():
             return None
         if output.dim() == 4:
-            return ('map', )
+            axes = map_axes(output.shape, self.frame_hw)
+            return None if axes is None else (('map', ) if axes == 'first' else ('map_last', ))
         if output.dim() == 2:
             return ('vector', )
         if output.dim() == 3:
-            for grid in grids:
-                prefix = output.shape[1] - grid[0] * grid[1]
-                if 0 <= prefix <= MAX_PREFIX_TOKENS:
-                    return ('tokens', prefix) + tuple(grid)
+            fits = [(output.shape[1] - h * w, order, (h, w))
+                    for order, (h, w) in enumerate(grids)
+                    if 0 <= output.shape[1] - h * w <= MAX_PREFIX_TOKENS]
+            if fits:  # the fewest leading tokens, then the most recent map
+                prefix, _, grid = min(fits)
+                return ('tokens', prefix) + tuple(grid)
         return None
 
     def apply(self, output: torch.Tensor, layout: tuple) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -184,6 +190,9 @@ class _Action:
             mask = rotation_valid_mask(output.shape[-2:], self.angle, self.frame_hw,
                                        output.device)
             return rotated, mask.expand_as(output)
+        if layout[0] == 'map_last':
+            rotated, mask = self.apply(output.permute(0, 3, 1, 2), ('map', ))
+            return rotated.permute(0, 2, 3, 1), mask.permute(0, 2, 3, 1)
         _, prefix, height, width = layout
         batch, _, channels = output.shape
         grid = output[:, prefix:].transpose(1, 2).reshape(batch, channels, height, width)
@@ -195,6 +204,31 @@ class _Action:
         return tokens, mask[None, :, None].expand_as(output)
 
 
+def _training_modes(model: nn.Module) -> Dict[nn.Module, bool]:
+    return {module: module.training for module in model.modules()}
+
+
+def _restore_modes(modes: Dict[nn.Module, bool]) -> None:
+    """Each module's own ``training`` flag back (a frozen part stays in eval mode)."""
+    for module, training in modes.items():
+        module.training = training
+
+
+def map_axes(shape: Sequence[int], frame_hw: Sequence[int]) -> Optional[str]:
+    """Where the spatial axes of a 4-D ``shape`` are: ``'first'`` (``(B, C, h, w)``) or
+    ``'last'`` (``(B, h, w, C)``), judged by which pair has the frame's aspect ratio
+    (``|h·W − w·H| ≤ max(H, W)``, room for strided rounding); ``None`` if neither."""
+    height, width = frame_hw
+
+    def fits(h: int, w: int) -> bool:
+        return abs(h * width - w * height) <= max(height, width)
+    if fits(shape[2], shape[3]):
+        return 'first'
+    if fits(shape[1], shape[2]):
+        return 'last'
+    return None
+
+
 def _relative(difference: torch.Tensor, reference: torch.Tensor, mask: torch.Tensor) -> float:
     scale = float(torch.linalg.vector_norm((reference * mask).double()))
     value = float(torch.linalg.vector_norm((difference * mask).double()))
@@ -204,7 +238,8 @@ def _relative(difference: torch.Tensor, reference: torch.Tensor, mask: torch.Ten
 class _Recorder:
     """Forward hooks on the leaf modules: record outputs per call, or replace them."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, frame_hw: Tuple[int, int]) -> None:
+        self.frame_hw = frame_hw
         self.leaves = [(name, module) for name, module in model.named_modules()
                        if name and not list(module.children())]
         self.outputs: List[Tuple[str, nn.Module, object, Tuple[Tuple[int, int], ...]]] = []
@@ -229,8 +264,10 @@ class _Recorder:
         def hook(module, args, output):
             index = len(self.outputs)
             grids = self._grids
-            if isinstance(output, torch.Tensor) and output.dim() == 4:
-                grid = tuple(output.shape[-2:])
+            axes = (map_axes(output.shape, self.frame_hw)
+                    if isinstance(output, torch.Tensor) and output.dim() == 4 else None)
+            if axes is not None:
+                grid = tuple(output.shape[2:4] if axes == 'first' else output.shape[1:3])
                 self._grids = (grid, ) + tuple(g for g in grids if g != grid)
             kept = output.detach().clone() if isinstance(output, torch.Tensor) else None
             self.outputs.append((name, module, kept, grids))
@@ -269,18 +306,18 @@ def profile_equivariance(model: nn.Module, inputs: torch.Tensor,
     """
     if inputs.dim() != 4:
         raise ValueError(f'inputs must be (B, C, H, W), got {tuple(inputs.shape)}')
-    was_training = model.training
+    modes = _training_modes(model)
     model.eval()
     frame = tuple(inputs.shape[-2:])
     try:
-        with _Recorder(model) as recorder:
+        with _Recorder(model, frame) as recorder:
             recorder.start()
             clean_output = model_output(model, inputs)
             clean = list(recorder.outputs)
             profiles = [_profile_angle(model, inputs, clean_output, clean, recorder,
                                        _Action(angle, frame)) for angle in angles]
     finally:
-        model.train(was_training)
+        _restore_modes(modes)
     unmapped = tuple(sorted({_label(clean, index) for index, (_, _, output, grids)
                              in enumerate(clean)
                              if _Action(0.0, frame).layout(output, grids) is None}))
@@ -312,7 +349,7 @@ def _profile_angle(model, inputs, clean_output, clean, recorder, action) -> Angl
     def component(previous: torch.Tensor, current: torch.Tensor) -> float:
         if norm_e == 0 or norm_t == 0:
             return 0.0
-        step = ((previous - current) * mask).double()
+        step = (previous.double() - current.double()) * mask
         return float((step * (error * mask).double()).sum()) / (norm_e * norm_t)
 
     contributions: Dict[int, float] = {}
@@ -363,7 +400,7 @@ def equivariance_errors(model: nn.Module, inputs: torch.Tensor,
                         angles: Sequence[float]) -> Dict[float, float]:
     """``{angle: ‖(F(Rx) − R F(x)) ⊙ V‖ / ‖R F(x) ⊙ V‖}`` for the model output of
     :func:`model_output` (maps rotated, vectors invariant; ``V`` the in-view pixels)."""
-    was_training = model.training
+    modes = _training_modes(model)
     model.eval()
     try:
         clean = model_output(model, inputs)
@@ -374,7 +411,7 @@ def equivariance_errors(model: nn.Module, inputs: torch.Tensor,
             rotated = model_output(model, rotate_field(inputs, angle))
             errors[float(angle)] = _relative(rotated - target, target, mask)
     finally:
-        model.train(was_training)
+        _restore_modes(modes)
     return errors
 
 

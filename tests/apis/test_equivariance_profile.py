@@ -147,3 +147,49 @@ def test_the_suggestion_names_unprojected_convs_with_a_positive_share():
                                    angles=(90.0, ))
     assert suggested_softeq(profile, net, count=3) == (
         "softeq=dict(group='SO2', softness=0.8, include=[r'^convs\\.0\\.weight$'])")
+
+
+class _ChannelsLast(nn.Module):
+    """C4-symmetric conv, then a point-wise Linear on ``(B, h, w, C)`` (as ConvNeXt), back."""
+
+    def __init__(self, kernel):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1, bias=False)
+        self.conv.weight = nn.Parameter(_c4_symmetric(kernel))
+        self.pointwise = nn.Linear(4, 5).double()
+
+    def forward(self, x, mode='tensor'):
+        return self.pointwise(self.conv(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+def test_channels_last_maps_are_rotated_over_their_spatial_axes():
+    """The Linear's ``(B, h, w, C)`` output of an exactly C4-equivariant network has error 0
+    under a quarter turn once its spatial axes are found (over (w, C) it would be large)."""
+    net = _ChannelsLast(_kernels(5, [(4, 3, 3, 3)])[0])
+    profile = profile_equivariance(net, torch.randn(2, 3, 9, 9, dtype=torch.float64),
+                                   angles=(90.0, ))
+    calls = {call.name: call for call in profile.angles[0].calls}
+    assert profile.unmapped == () and calls['pointwise'].shape == (2, 9, 9, 5)
+    assert calls['pointwise'].error < 1e-12 and profile.angles[0].end_to_end < 1e-12
+
+
+def test_tokens_take_the_grid_that_fits_without_leading_tokens():
+    """9 tokens after a 1x1 and a 3x3 map (SegFormer's spatial reduction at 33 px): the 3x3
+    grid with no leading token, not 8 unrotated tokens on the 1x1 one."""
+    from mmsofteq.apis.equivariance_profile import _Action
+    action = _Action(90.0, (33, 33))
+    assert action.layout(torch.zeros(2, 9, 16), [(1, 1), (3, 3)]) == ('tokens', 0, 3, 3)
+    assert action.layout(torch.zeros(2, 10, 16), [(3, 3), (1, 1)]) == ('tokens', 1, 3, 3)
+    assert action.layout(torch.zeros(2, 9, 16, 5), []) is None  # no axes with the frame's ratio
+
+
+def test_a_call_with_a_zero_output_is_listed_and_the_top_table_works():
+    """A zero conv (as a zero-initialised residual branch): its error is undefined (nan), its
+    share 0; ``table(limit=...)`` lists it instead of failing."""
+    first, zero = _kernels(6, [(4, 3, 3, 3), (2, 4, 3, 3)])
+    net = _Net([first, torch.zeros_like(zero)]).double()
+    profile = profile_equivariance(net, torch.randn(1, 3, 9, 9, dtype=torch.float64),
+                                   angles=(90.0, ))
+    calls = {call.name: call for call in profile.angles[0].calls}
+    assert math.isnan(calls['convs.1'].error) and calls['convs.1'].contribution == 0.0
+    assert 'convs.1' in profile.table(limit=2)
