@@ -90,3 +90,43 @@ def test_classifier_output_without_scores_is_rejected(image_folder, tmp_path):
                          None, 'mmpretrain')
     with pytest.raises(ValueError, match="no 'pred_score'"):
         runner.test()
+
+
+class _DrawRecorder(OutputRecorder):
+    """Also keeps each output's rotated and worst-case scores, by dataset index."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scores = {}
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        super().after_test_iter(runner, batch_idx, data_batch, outputs)
+        for output in outputs:
+            self.scores[output.metainfo['sample_idx']] = dict(
+                rotated=output.get('rotated_pred_score').clone(),
+                draws=output.get('worst_case_pred_score'),
+                angles=output.metainfo.get('worst_case_angles'))
+
+
+def test_each_worst_case_draw_is_the_single_pass_at_its_angle(image_folder, tmp_path):
+    """worst_of=3 under C4: draw j of every sample equals what a plain rotated pass at that
+    sample's j-th angle gives (four single-angle runs), and draw 0 is the rotated metric's.
+    Unscaled init: the scores are not one-hot, so draws that alias one another show."""
+    model = build_classifier(tiny_resnet_cfg(NUM_CLASSES), seed=1, scale=None)
+
+    def run(angles, worst_of=None, name='run'):
+        runner = make_runner(model, str(tmp_path / name), classification_dataloader(
+            image_folder, batch_size=2), METRIC, angles, 'mmpretrain', worst_of=worst_of)
+        recorder = _DrawRecorder()
+        runner.register_hook(recorder)
+        metrics = runner.test()
+        return recorder.scores, metrics
+    worst, metrics = run(dict(kind='cyclic', order=4, seed=5), worst_of=3, name='worst')
+    single = {angle: run(dict(kind='list', values=[angle]), name=f'at{int(angle)}')[0]
+              for angle in (0.0, 90.0, 180.0, 270.0)}
+    assert 'wAcc' in metrics and len(worst) == 9
+    assert len({angle for record in worst.values() for angle in record['angles']}) >= 3
+    for index, record in worst.items():
+        torch.testing.assert_close(record['draws'][0], record['rotated'])
+        for draw, angle in zip(record['draws'], record['angles']):
+            torch.testing.assert_close(draw, single[angle][index]['rotated'])

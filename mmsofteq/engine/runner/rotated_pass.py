@@ -266,8 +266,10 @@ class RotatedPredictionWriter:
             per_draw = [rotated_outputs]
             for draw in range(1, self.worst_of):
                 draw_angles = [angles_of[draw] for angles_of in draws]
+                # predict paths write into the samples they get and return them: each draw
+                # gets its own clones, or every draw would hold the last one's predictions
                 per_draw.append(forward(task.rotate_inputs(inputs, samples, outputs, draw_angles),
-                                        samples, mode='predict'))
+                                        [sample.clone() for sample in samples], mode='predict'))
             for i, output in enumerate(outputs):
                 task.attach_draws(output, [predictions[i] for predictions in per_draw], draws[i])
 
