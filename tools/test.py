@@ -1,10 +1,11 @@
 """Test (and evaluate) a checkpoint: mmseg's ``tools/test.py``, plus ``import mmsofteq``
 (registry scope, safe checkpoint loading), ``--angles SPEC`` (the rotation angles of the
-rotated evaluation, ``mmsofteq.apis.apply_angle_override``) and CPU-only runs
+rotated evaluation, ``mmsofteq.apis.apply_angle_override``), ``--worst-of K`` (the opt-in
+worst case over ``K`` angles per sample: ``wIoU`` / ``wAcc``) and CPU-only runs
 (``prepare_runtime``: gloo for ``--launcher pytorch``, SyncBN -> BN).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR] [--show-dir DIR]
-                         [--tta] [--angles SPEC] [--cfg-options k=v ...]
+                         [--tta] [--angles SPEC] [--worst-of K] [--cfg-options k=v ...]
     bash tools/dist_test.sh CONFIG CHECKPOINT 2 [--out DIR] ...
 """
 import argparse
@@ -14,7 +15,7 @@ from mmengine.runner import Runner
 
 import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 from mmsofteq.apis import (add_config_arguments, add_launcher_arguments, apply_angle_override,
-                           export_local_rank, runner_config)
+                           export_local_rank, is_rotated_loop_config, runner_config)
 from mmsofteq.utils import prepare_runtime, shutdown_distributed
 
 
@@ -45,6 +46,10 @@ def parse_args(argv=None):
         default=None,
         help='rotation angles of the rotated evaluation: uniform:LOW,HIGH | list:A,B,... | cN, '
         'optionally @SEED (mmsofteq.apis.apply_angle_override)')
+    parser.add_argument(
+        '--worst-of', type=int, default=None, metavar='K',
+        help='also evaluate each sample at K >= 2 seeded angles and report the worst case '
+        '(wIoU / w_aAcc, wAcc); needs the rotated test loop')
     add_launcher_arguments(parser)
     args = parser.parse_args(argv)
     export_local_rank(args)
@@ -94,6 +99,13 @@ def build_cfg(args, parser):
 
     if args.angles is not None:
         apply_angle_override(cfg, args.angles)  # in place; ValueError without a rotated loop
+    if args.worst_of is not None:
+        if args.worst_of < 2:
+            parser.error(f'--worst-of must be an integer >= 2, got {args.worst_of}')
+        if not is_rotated_loop_config(cfg.get('test_cfg')):
+            parser.error("--worst-of needs the rotated test loop: test_cfg=dict(type="
+                         "'mmsofteq.RotatedTestLoop') (configs/_base_/evaluation/rotated.py)")
+        cfg.test_cfg.worst_of = args.worst_of
     return cfg
 
 

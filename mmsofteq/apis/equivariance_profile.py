@@ -340,9 +340,9 @@ def _profile_angle(model, inputs, clean_output, clean, recorder, action) -> Angl
     if len(rotated) != len(clean):
         raise RuntimeError(f'the rotated forward made {len(rotated)} module calls, the clean '
                            f'one {len(clean)}: the profile needs the same calls')
-    error = rotated_output - target
-    norm_e = float(torch.linalg.vector_norm((error * mask).double()))
-    norm_t = float(torch.linalg.vector_norm((target * mask).double()))
+    error = (rotated_output.double() - target.double()) * mask
+    norm_e = float(torch.linalg.vector_norm(error))
+    norm_t = float(torch.linalg.vector_norm(target.double() * mask))
     mapped = [index for index, layout in enumerate(layouts) if layout is not None]
     replaced = {index: action.apply(clean[index][2], layouts[index])[0] for index in mapped}
 
@@ -350,7 +350,7 @@ def _profile_angle(model, inputs, clean_output, clean, recorder, action) -> Angl
         if norm_e == 0 or norm_t == 0:
             return 0.0
         step = (previous.double() - current.double()) * mask
-        return float((step * (error * mask).double()).sum()) / (norm_e * norm_t)
+        return float((step * error).sum()) / (norm_e * norm_t)
 
     contributions: Dict[int, float] = {}
     previous = rotated_output

@@ -162,6 +162,13 @@ def test_test_py_angles_overrides_the_rotated_test_loop(tiny_job, dist_trained):
     args, parser = test.parse_args([config, 'unused.pth', '--angles', 'c4'])
     with pytest.raises(ValueError, match='RotatedTestLoop'):  # plain TestLoop: refused
         test.build_cfg(args, parser)
+    args, parser = test.parse_args([rotated_config, 'unused.pth', '--worst-of', '3'])
+    assert test.build_cfg(args, parser).test_cfg.worst_of == 3
+    for bad in ([config, 'unused.pth', '--worst-of', '3'],          # plain TestLoop
+                [rotated_config, 'unused.pth', '--worst-of', '1']):  # not a worst case
+        args, parser = test.parse_args(bad)
+        with pytest.raises(SystemExit):
+            test.build_cfg(args, parser)
 
     work_dir = str(root / 'angles_test')
     output = _run([sys.executable, osp.join(TOOLS, 'test.py'), rotated_config,
