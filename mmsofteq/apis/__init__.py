@@ -13,6 +13,7 @@ from .angle_override import apply_angle_override
 from .cli import (add_config_arguments, add_launcher_arguments, export_local_rank, load_config,
                   merge_cfg_options, runner_config)
 from .config import (HOW_TO_ADD_SOFTEQ, SOFTEQ_PLACES, SoftEqPlace, build_model_from_config,
+                     config_dicts,
                      find_softeq, is_rotated_loop_config, is_softeq_hook_cfg, is_softeq_model_cfg,
                      plain_config, plain_model_config, quiet_logging, softeq_of_config, with_softeq)
 from .equivariance_profile import (EquivarianceProfile, check_equivariance,
@@ -24,7 +25,7 @@ from .runs import (TEST_BEST_FILE, RunRecord, StaleRunError, best_checkpoint, ch
 __all__ = [
     'apply_angle_override', 'add_config_arguments', 'add_launcher_arguments',
     'export_local_rank', 'load_config', 'merge_cfg_options', 'runner_config',
-    'HOW_TO_ADD_SOFTEQ', 'SOFTEQ_PLACES', 'SoftEqPlace', 'build_model_from_config',
+    'HOW_TO_ADD_SOFTEQ', 'SOFTEQ_PLACES', 'SoftEqPlace', 'build_model_from_config', 'config_dicts',
     'find_softeq', 'is_rotated_loop_config', 'is_softeq_hook_cfg', 'is_softeq_model_cfg',
     'plain_config', 'plain_model_config', 'quiet_logging', 'softeq_of_config', 'with_softeq',
     'EquivarianceProfile', 'check_equivariance', 'profile_equivariance', 'suggested_softeq',

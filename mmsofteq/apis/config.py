@@ -72,6 +72,18 @@ def is_mmsofteq_hook_cfg(hook_cfg: Any) -> bool:
     return getattr(hook_type, '__module__', '').split('.')[0] == 'mmsofteq'
 
 
+def config_dicts(node: Any) -> Iterator[dict]:
+    """Every dict in a config tree (``node`` itself first, then depth first through dict
+    values and list/tuple items): the model, dataset and pipeline dicts a tool edits."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from config_dicts(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from config_dicts(value)
+
+
 def is_rotated_loop_config(loop_cfg: Any) -> bool:
     """``loop_cfg`` (a ``val_cfg``/``test_cfg`` value) builds a rotated evaluation loop."""
     return isinstance(loop_cfg, dict) and any(

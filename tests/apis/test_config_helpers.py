@@ -137,3 +137,10 @@ def test_softeq_options_reach_the_softeq_in_use_through_mmengines_own_merge(tmp_
         cfg.merge_from_dict({'softeq.softness': 0.5})
     cfg.merge_from_dict({'model.type': 'ImageClassifier'})   # other keys as in mmengine
     assert cfg.model.type == 'ImageClassifier'
+
+
+def test_config_dicts_visits_every_dict_depth_first():
+    from mmsofteq.apis import config_dicts
+    tree = dict(a=dict(type='A', b=[dict(type='B'), (dict(type='C'), 3)]), d='x')
+    assert [node.get('type') for node in config_dicts(tree)] == [None, 'A', 'B', 'C']
+    assert list(config_dicts([1, 'two'])) == []

@@ -73,14 +73,9 @@ def parse_args(argv=None):
 
 def _split_datasets(node: Any) -> Iterator[dict]:
     """Every ``SeededSplitDataset`` dict under ``node``."""
-    if isinstance(node, dict):
-        if str(node.get('type', '')).split('.')[-1] == 'SeededSplitDataset':
-            yield node
-        for value in node.values():
-            yield from _split_datasets(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from _split_datasets(value)
+    from mmsofteq.apis import config_dicts
+    return (found for found in config_dicts(node)
+            if str(found.get('type', '')).split('.')[-1] == 'SeededSplitDataset')
 
 
 def with_seed(cfg, seed: int):

@@ -43,7 +43,7 @@ import platform
 import statistics
 import sys
 import time
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 import numpy as np
@@ -52,7 +52,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from PIL import Image
 
-from mmsofteq.apis import build_model_from_config
+from mmsofteq.apis import build_model_from_config, config_dicts
 from mmsofteq.utils import markdown_header, markdown_row
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -100,16 +100,6 @@ def write_synthetic_voc(root: str, num_train: int, num_val: int, seed: int = 0) 
 
 
 # ----------------------------------------------------------------------------- configs
-def _walk(node: Any) -> Iterator[dict]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from _walk(value)
-
-
 def _segmentor(cfg: Config) -> dict:
     model = cfg.model
     while str(model.get('type', '')).endswith('SoftEqModel'):
@@ -122,11 +112,11 @@ def adapt_config(path: str, data_root: str, work_dir: str, args) -> Config:
     cfg = Config.fromfile(path)
     cfg.work_dir = work_dir
     cfg.load_from, cfg.resume = None, False
-    for node in _walk(cfg.model):
+    for node in config_dicts(cfg.model):
         init_cfg = node.get('init_cfg')
         if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
             node['init_cfg'] = None
-    for node in _walk([cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader]):
+    for node in config_dicts([cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader]):
         if node.get('type') == 'PascalVOCDataset':
             node['data_root'] = data_root
     workers = 0 if args.tiny else args.workers
@@ -169,8 +159,8 @@ def _shrink(cfg: Config) -> None:
         model['decode_head']['in_channels'] = TINY_VIT_ARCH['embed_dims']
         if model['decode_head'].get('num_convs') == 0:
             model['decode_head']['channels'] = TINY_VIT_ARCH['embed_dims']
-    for node in _walk([cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader,
-                       cfg.model]):
+    for node in config_dicts([cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader,
+                              cfg.model]):
         for key in ('crop_size', 'size'):
             if isinstance(node.get(key), (list, tuple)) and len(node[key]) == 2:
                 node[key] = (TINY_SIZE, TINY_SIZE)

@@ -127,14 +127,9 @@ def _demo_config_files():
 
 
 def _dataset_dicts(node):
-    if isinstance(node, dict):
-        if 'type' in node and isinstance(node.get('data_root'), str):
-            yield node
-        for value in node.values():
-            yield from _dataset_dicts(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from _dataset_dicts(value)
+    from mmsofteq.apis import config_dicts
+    return (found for found in config_dicts(node)
+            if 'type' in found and isinstance(found.get('data_root'), str))
 
 
 @pytest.mark.parametrize('config', _demo_config_files())
