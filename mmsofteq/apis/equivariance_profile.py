@@ -39,6 +39,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
+from ..groups import parse_group
 from ..nn.reparam import is_swapped
 from ..utils.rotation import rotate_field, rotation_valid_mask
 from ..utils.tables import text_table
@@ -386,13 +387,13 @@ def _output_layout(action: _Action, output: torch.Tensor) -> tuple:
 def group_angles(group: str) -> Tuple[float, ...]:
     """The non-identity rotations of ``'C<n>'`` (``360 k / n`` degrees) or, for ``'SO2'``,
     :data:`DEFAULT_ANGLES`."""
-    name = str(group).upper()
-    if name == 'SO2':
+    parsed = parse_group(group)
+    if parsed.reflection or parsed.three_dimensional or parsed.order == 1:
+        raise ValueError(f"check_equivariance takes group 'C<n>' (n >= 2) or 'SO2', got "
+                         f'{group!r}')
+    if parsed.order is None:
         return DEFAULT_ANGLES
-    if name.startswith('C') and name[1:].isdigit() and int(name[1:]) >= 2:
-        order = int(name[1:])
-        return tuple(360.0 * k / order for k in range(1, order))
-    raise ValueError(f"check_equivariance takes group 'C<n>' (n >= 2) or 'SO2', got {group!r}")
+    return tuple(360.0 * k / parsed.order for k in range(1, parsed.order))
 
 
 @torch.no_grad()

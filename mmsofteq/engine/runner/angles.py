@@ -99,21 +99,16 @@ class AngleSampler:
 
     def angle_for(self, dataset_index: int) -> float:
         """Angle in degrees of the sample at ``dataset_index`` (a non-negative int)."""
+        return self.angles_for(dataset_index, 1)[0]
+
+    def angles_for(self, dataset_index: int, count: int) -> Tuple[float, ...]:
+        """``count`` angles of the sample: successive draws of its generator, the first being
+        :meth:`angle_for` (the worst-case metrics' ``k`` angles per image)."""
         if isinstance(dataset_index, bool) or int(dataset_index) != dataset_index \
                 or dataset_index < 0:
             raise ValueError(f'dataset index must be a non-negative integer, got {dataset_index!r}')
-        rng = np.random.default_rng([self.seed, int(dataset_index)])
-        if self.kind == 'uniform':
-            return float(rng.uniform(self.low, self.high))
-        assert self.values is not None
-        return self.values[int(rng.integers(len(self.values)))]
-
-    def angles_for(self, dataset_index: int, count: int) -> Tuple[float, ...]:
-        """``count`` angles of the sample: successive draws of the same generator, so the
-        first is :meth:`angle_for` (the worst-case metrics' ``k`` angles per image)."""
         if isinstance(count, bool) or int(count) != count or count < 1:
             raise ValueError(f'angle count must be a positive integer, got {count!r}')
-        self.angle_for(dataset_index)  # validates the index
         rng = np.random.default_rng([self.seed, int(dataset_index)])
         if self.kind == 'uniform':
             return tuple(float(a) for a in rng.uniform(self.low, self.high, size=int(count)))
