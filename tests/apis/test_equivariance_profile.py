@@ -193,3 +193,11 @@ def test_a_call_with_a_zero_output_is_listed_and_the_top_table_works():
     calls = {call.name: call for call in profile.angles[0].calls}
     assert math.isnan(calls['convs.1'].error) and calls['convs.1'].contribution == 0.0
     assert 'convs.1' in profile.table(limit=2)
+
+
+def test_bad_inputs_are_refused():
+    net = _Net(_kernels(7, [(2, 3, 3, 3)])).double()
+    with pytest.raises(ValueError, match=r'inputs must be \(B, C, H, W\)'):
+        profile_equivariance(net, torch.randn(3, 9, 9, dtype=torch.float64))
+    with pytest.raises(ValueError, match="'C<n>' \\(n >= 2\\) or 'SO2'"):
+        check_equivariance(net, 'O2')

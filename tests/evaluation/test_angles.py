@@ -108,3 +108,12 @@ def test_the_worst_case_draws_start_with_the_samples_angle(config):
             assert draws == tuple(rng.uniform(-30.0, 30.0, size=5))
     with pytest.raises(ValueError, match='positive integer'):
         sampler.angles_for(0, 0)
+
+
+def test_bad_worst_case_settings_are_refused():
+    from mmsofteq.engine.runner.rotated_pass import RotatedPredictionWriter
+    for bad in (1, 0, True, 2.5):
+        with pytest.raises(ValueError, match='worst_of must be None or an integer >= 2'):
+            RotatedPredictionWriter(worst_of=bad)
+    with pytest.raises(ValueError, match='dataset index'):
+        AngleSampler().angles_for(-1, 3)

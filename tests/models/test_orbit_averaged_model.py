@@ -163,6 +163,22 @@ def test_rejects_merge_leftovers_that_differ():
         orbit('mmseg', tiny_segmentor(), backbone=dict(embed_dims=32))
 
 
+def test_takes_the_model_as_module_the_tta_key_and_exactly_one_of_them():
+    """``module=`` is what ``tools/test.py --tta`` sets in ``tta_model``: the same model as
+    ``model=``; both or neither is refused."""
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    by_module = MODELS.build(dict(type='mmsofteq.OrbitAveragedModel', module=tiny_segmentor()))
+    torch.manual_seed(0)
+    by_model = orbit('mmseg', tiny_segmentor())
+    assert by_module.state_dict().keys() == by_model.state_dict().keys()
+    for name, value in by_model.state_dict().items():
+        assert torch.equal(by_module.state_dict()[name], value), name
+    for keys in (dict(model=tiny_segmentor(), module=tiny_segmentor()), dict()):
+        with pytest.raises(TypeError, match='exactly one of them'):
+            MODELS.build(dict(type='mmsofteq.OrbitAveragedModel', **keys))
+
+
 def test_train_augment_rotates_inputs_and_labels_together(monkeypatch):
     model = orbit('mmseg', tiny_segmentor(), group='C4', train_augment=True).train()
     base = build('mmseg', tiny_segmentor()).train()
