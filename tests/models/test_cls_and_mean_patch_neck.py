@@ -4,6 +4,7 @@
 import pytest
 import torch
 from fixtures.config_smoke import load_config
+from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
 import mmsofteq  # noqa: F401
@@ -25,6 +26,7 @@ def test_the_cifar_dinov2_paper_head_reads_cls_and_mean_patch_tokens():
     cfg.model.backbone.arch = dict(embed_dims=48, num_layers=1, num_heads=2,
                                    feedforward_channels=96)
     cfg.model.head.in_channels = 96
+    init_default_scope('mmpretrain')  # the config's scope, whatever test ran before
     model = MODELS.build(cfg.model).eval()
     images = torch.randn(2, 3, 224, 224)
     with torch.no_grad():
