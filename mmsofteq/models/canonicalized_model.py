@@ -56,10 +56,11 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import nn
 
+from ..nn.class_swap import swap_in
 from ..registry import MODELS
 from .backbones import GCNN
 from .group_actions import FiniteGroup, evaluation_angle_warning, finite_group
-from .wrapping import WrapperMixin, build_inner_model, swap_in, task_of, with_sem_seg_labels
+from .wrapping import WrapperMixin, build_inner_model, task_of, with_sem_seg_labels
 
 NAME = 'CanonicalizedModel'
 

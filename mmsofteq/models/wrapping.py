@@ -4,22 +4,22 @@ A wrapper builds the inner segmentor / classifier with the rules of ``mmsofteq.S
 (the top-level ``data_preprocessor`` unless the inner config sets one; merge leftovers of
 ``_base_.model`` ignored when equal, any other extra key a ``TypeError``; ``TypeError`` for
 anything that is not an mmseg segmentor or mmpretrain classifier) and then **swaps the built
-model's class** for a subclass ``(Mixin, BaseClass)`` created once per pair. The model keeps its
-attributes, its ``isinstance`` relations, its class ``__name__`` and its state-dict keys (a
+model's class** for a subclass ``(Mixin, BaseClass)`` (:func:`mmsofteq.nn.class_swap.swap_in`,
+the engine the re-parameterised modules of :mod:`mmsofteq.nn.reparam` use too). The model keeps
+its attributes, its ``isinstance`` relations, its class ``__name__`` and its state-dict keys (a
 wrapper adds only its own submodules, e.g. ``canonicalizer.*``); the mixin overrides the few
 methods it changes and reaches the base behaviour through ``super()``. The swapped class
-pickles and deep-copies (EMA, ``torch.save``) through ``__reduce_ex__``, as the
-re-parameterised modules of :mod:`mmsofteq.nn.reparam` do.
+pickles and deep-copies (EMA, ``torch.save``).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Tuple, Union
+from typing import Any, Mapping, Union
 
 import torch
 from mmengine.registry import MODELS as ROOT_MODELS
 from torch import nn
 
-_WRAPPED_CLASSES: Dict[Tuple[type, type], type] = {}
+from ..nn.class_swap import SwappableMixin, class_stack
 
 
 def _supported_model_types() -> tuple[type, ...]:
@@ -88,8 +88,9 @@ def build_inner_model(wrapper: str, model: Union[Mapping[str, Any], nn.Module],
             f"{', '.join(f'{t.__module__}.{t.__qualname__}' for t in supported)}); got "
             f'{_type_name(inner)}.{unsupported_hint}')
     if refuse_wrapped and is_wrapped(inner):
-        raise TypeError(f'{wrapper} cannot wrap a model already wrapped by '
-                        f'{type(inner)._mmsofteq_mixin.__name__}')
+        by = [mixin.__name__ for mixin in class_stack(type(inner))[1]
+              if issubclass(mixin, WrapperMixin)]
+        raise TypeError(f'{wrapper} cannot wrap a model already wrapped by {by[-1]}')
     return inner
 
 
@@ -110,36 +111,9 @@ def with_sem_seg_labels(sample, labels: torch.Tensor):
     return sample
 
 
-class WrapperMixin:
-    """Base of every wrapper mixin: pickling / deep copy of the swapped class."""
-
-    def __reduce_ex__(self, protocol):
-        cls = type(self)
-        return _new_wrapped_module, (cls._mmsofteq_mixin, cls._mmsofteq_base), dict(
-            self.__dict__)
+class WrapperMixin(SwappableMixin):
+    """Base of every wrapper mixin (swapped in with :func:`mmsofteq.nn.class_swap.swap_in`)."""
 
 
 def is_wrapped(module: nn.Module) -> bool:
     return isinstance(module, WrapperMixin)
-
-
-def wrapped_class(mixin: type, base: type) -> type:
-    """The class ``(mixin, base)`` with ``base``'s name, created once per pair."""
-    cls = _WRAPPED_CLASSES.get((mixin, base))
-    if cls is None:
-        namespace = dict(__module__=base.__module__, __qualname__=base.__qualname__,
-                         __doc__=base.__doc__, _mmsofteq_base=base, _mmsofteq_mixin=mixin)
-        cls = type(base.__name__, (mixin, base), namespace)
-        _WRAPPED_CLASSES[(mixin, base)] = cls
-    return cls
-
-
-def swap_in(model: nn.Module, mixin: type) -> nn.Module:
-    """Swap ``model``'s class for ``wrapped_class(mixin, type(model))`` in place."""
-    model.__class__ = wrapped_class(mixin, type(model))
-    return model
-
-
-def _new_wrapped_module(mixin: type, base: type) -> nn.Module:
-    """Unpickling / deep-copy constructor (state restored by ``nn.Module.__setstate__``)."""
-    return object.__new__(wrapped_class(mixin, base))

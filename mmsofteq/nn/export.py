@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from .checkpoint_guard import remove_declaration
-from .reparam import (BUFFER_PREFIX, _remove_hooks as remove_hooks, base_class, is_swapped,
-                      projected_parameters)
+from .reparam import (BUFFER_PREFIX, _remove_hooks as remove_hooks, is_swapped,
+                      projected_parameters, unswap_class)
 
 
 @torch.no_grad()
@@ -43,7 +43,7 @@ def export_model(model: nn.Module) -> nn.Module:
             remove_hooks(module)
             for key in ('_softeq_projections', '_softeq_cache', '_softeq_shapes'):
                 module.__dict__.pop(key, None)
-            module.__class__ = base_class(type(module))
+            unswap_class(module)
     for key in ('_softeq_config', '_softeq_report'):
         model.__dict__.pop(key, None)
     remove_declaration(model)

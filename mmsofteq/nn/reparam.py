@@ -1,7 +1,8 @@
 """Re-parameterise a module's own Parameter as ``W_eff = P·θ`` without renaming or replacing it.
 
 ``project_parameter(module, 'weight', KernelProjection(), P)`` swaps ``module.__class__`` for
-a subclass of its class (created once per class) whose ``__getattr__`` answers
+a subclass of its class (:func:`mmsofteq.nn.class_swap.swap_in` with
+:class:`SoftEqModuleMixin`) whose ``__getattr__`` answers
 ``module.weight`` with ``P·θ``, computed on every access from ``θ = module._parameters['weight']``
 and the projector ``P`` (a **non-persistent** buffer). ``nn.Module`` looks in ``_parameters``
 only through ``__getattr__``, so:
@@ -24,7 +25,7 @@ Code that must reach ``θ`` itself through attribute access (weight init writing
 module whose class was swapped, including the model root, is wrapped in it automatically.
 
 The swapped class keeps the base class's ``__name__``/``__module__`` (logs and rule look-ups are
-unchanged), pickles and deep-copies through ``__reduce_ex__``, and works with
+unchanged), pickles and deep-copies (:mod:`mmsofteq.nn.class_swap`), and works with
 ``torch.compile`` (``fullgraph=True`` traces through ``__getattr__``).
 
 **Sharding wrappers, and the guard that no wrapper bypasses ``P·θ`` silently.** Every projected
@@ -51,12 +52,13 @@ from __future__ import annotations
 import contextlib
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Iterator, Union
+from typing import Any, Dict, Iterator, Union
 
 import torch
 from torch import nn
 
-_PROJECTED_CLASSES: dict[type, type] = {}
+from .class_swap import SwappableMixin, swap_in, swap_out, without_mixin
+
 _raw_depth = 0
 #: Instance-dict keys of a projected module: tensors a wrapper set as attributes, moved aside
 #: during its forward; how many of its forwards are running; the projected shapes.
@@ -162,12 +164,19 @@ class OffsetGridProjection:
 Projection = Union[KernelProjection, GridProjection, OffsetGridProjection]
 
 
-class SoftEqModuleMixin:
+class SoftEqModuleMixin(SwappableMixin):
     """Behaviour added to a module whose class was swapped (see the module docstring).
 
     Instance state: ``_softeq_projections = {parameter name: Projection}``; the projector of
     ``name`` is the buffer ``BUFFER_PREFIX + name``.
     """
+
+    @classmethod
+    def swapped_namespace(cls, base: type) -> Dict[str, Any]:
+        """A base with ``init_weights`` gets one that runs inside ``raw_parameters()``."""
+        if callable(getattr(base, 'init_weights', None)):
+            return dict(init_weights=_init_weights_with_raw_parameters)
+        return {}
 
     def __getattr__(self, name: str):
         projections = self.__dict__.get('_softeq_projections')
@@ -192,9 +201,10 @@ class SoftEqModuleMixin:
         self.__dict__.pop('_softeq_cache', None)
         return super().train(mode)
 
-    def __reduce_ex__(self, protocol):
-        state = {key: value for key, value in self.__dict__.items() if key != '_softeq_cache'}
-        return _new_projected_module, (base_class(type(self)), ), state
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop('_softeq_cache', None)
+        return state
 
     def extra_repr(self) -> str:
         text = super().extra_repr()
@@ -307,44 +317,25 @@ def _cached_projection(module: nn.Module, name: str, projection: 'Projection',
 
 
 def _init_weights_with_raw_parameters(self, *args, **kwargs):
-    """``init_weights`` of the base class, run inside ``raw_parameters()`` so it writes ``θ``."""
+    """``init_weights`` of the class below the mixin, run inside ``raw_parameters()`` so it
+    writes ``θ``."""
     with raw_parameters():
-        return base_class(type(self)).init_weights(self, *args, **kwargs)
-
-
-def base_class(cls: type) -> type:
-    """The class ``cls`` was swapped from (``cls`` itself when it is not a swapped class)."""
-    return cls.__dict__.get('_softeq_base', cls)
-
-
-def projected_class(base: type) -> type:
-    """The swapped class of ``base`` (created once, then cached)."""
-    base = base_class(base)
-    cls = _PROJECTED_CLASSES.get(base)
-    if cls is None:
-        namespace = dict(__module__=base.__module__, __qualname__=base.__qualname__,
-                         __doc__=base.__doc__, _softeq_base=base)
-        if callable(getattr(base, 'init_weights', None)):
-            namespace['init_weights'] = _init_weights_with_raw_parameters
-        cls = type(base.__name__, (SoftEqModuleMixin, base), namespace)
-        _PROJECTED_CLASSES[base] = cls
-    return cls
-
-
-def _new_projected_module(base: type) -> nn.Module:
-    """Unpickling / deep-copy constructor (state is restored by ``nn.Module.__setstate__``)."""
-    return object.__new__(projected_class(base))
+        return super(SoftEqModuleMixin, self).init_weights(*args, **kwargs)
 
 
 def is_swapped(module: nn.Module) -> bool:
+    """``module``'s class was swapped by :func:`project_parameter` or :func:`swap_class`."""
     return isinstance(module, SoftEqModuleMixin)
 
 
 def swap_class(module: nn.Module) -> nn.Module:
     """Swap ``module``'s class in place (idempotent): ``init_weights`` then writes ``θ``."""
-    if not is_swapped(module):
-        module.__class__ = projected_class(type(module))
-    return module
+    return swap_in(module, SoftEqModuleMixin)
+
+
+def unswap_class(module: nn.Module) -> nn.Module:
+    """Undo :func:`swap_class` (other swaps, e.g. a wrapper's, stay)."""
+    return swap_out(module, SoftEqModuleMixin)
 
 
 def project_parameter(module: nn.Module, name: str, projection: Projection,
@@ -364,7 +355,7 @@ def project_parameter(module: nn.Module, name: str, projection: Projection,
         raise ValueError(f'{type(module).__name__} has no parameter {name!r}')
     if name in module.__dict__.get('_softeq_projections', {}):
         raise ValueError(f'parameter {name!r} of {type(module).__name__} is already projected')
-    if hasattr(base_class(type(module)), name) or name in module.__dict__:
+    if hasattr(without_mixin(type(module), SoftEqModuleMixin), name) or name in module.__dict__:
         # A class attribute (e.g. a property) or instance attribute would be found before
         # __getattr__ and silently bypass the projection.
         raise ValueError(f'{type(module).__name__}.{name} is shadowed by a class or instance '

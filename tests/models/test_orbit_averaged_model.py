@@ -223,6 +223,33 @@ def test_deep_copy_and_pickle_keep_the_averaging():
         assert torch.allclose(scores(clone, images), expected)
 
 
+@pytest.mark.parametrize('injected_inside', [True, False])
+def test_wrapped_and_injected_model_pickles_and_exports_in_either_order(injected_inside):
+    """The wrapper's class swap and the injection's stack: both orders pickle, and export
+    removes only the injection's."""
+    from mmsofteq.nn import export_model, is_swapped
+    from mmsofteq.models.wrapping import is_wrapped
+    softeq = dict(group='C4', softness=0.9)
+    torch.manual_seed(0)
+    init_default_scope('mmpretrain')
+    if injected_inside:
+        inner = MODELS.build(dict(type='mmsofteq.SoftEqModel', model=resnet_classifier(),
+                                  softeq=softeq))
+        model = MODELS.build(dict(type='mmsofteq.OrbitAveragedModel', model=inner, group='C4'))
+    else:
+        model = MODELS.build(dict(type='mmsofteq.SoftEqModel', softeq=softeq, model=dict(
+            type='mmsofteq.OrbitAveragedModel', model=resnet_classifier(), group='C4')))
+    model.eval()
+    images = torch.randn(2, 3, 32, 32)
+    expected = scores(model, images)
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert type(clone) is type(model)
+        assert torch.allclose(scores(clone, images), expected)
+    export_model(model)
+    assert not is_swapped(model) and is_wrapped(model)
+    assert torch.allclose(scores(model, images), expected, atol=TOLERANCE)
+
+
 def test_warns_when_evaluation_angles_leave_the_group():
     model = orbit('mmpretrain', resnet_classifier(), group='C4')
     with pytest.warns(UserWarning, match=r'C4 holds rotations by multiples of 90°.*U\(-30°'):

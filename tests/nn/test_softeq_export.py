@@ -25,7 +25,7 @@ def test_export_writes_p_theta_restores_classes_and_keeps_outputs(scope, cfg):
         expected = model(x)
     effective = effective_state_dict(model)
     parameters = [(name, id(p)) for name, p in model.named_parameters()]
-    base_types = {name: type(module).__mro__[2] for name, module in model.named_modules()
+    base_types = {name: type(module).__bases__[-1] for name, module in model.named_modules()
                   if is_swapped(module)}
     assert export_model(model) is model
     assert not any(is_swapped(module) for module in model.modules())
