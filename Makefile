@@ -2,11 +2,12 @@
 # .venv exists (tools/install_env.sh: idempotent, returns at once when up to date; the first
 # run on a fresh machine builds mmcv from source, ~20 min on 2 cores).
 #
-#   make test   - the whole test suite (what CI runs through .ci/run)
-#   make test-fast - the suite without the tests marked slow (real Runner / subprocess runs)
-#   make demo   - tools/demo/run_demo.py: make the digit data, pretrain a small SegFormer, fine-tune
-#                 its Base and SoftEq twins, rotated evaluation, side-by-side table and PNG
-#                 (~4.5 min on 2 quiet cores)
+#   make test      - the whole test suite: tests/ and projects/softeq_lab/tests (what CI runs
+#                    through .ci/run)
+#   make test-fast - the same without the tests marked slow (real Runner / subprocess runs)
+#   make demo      - python -m softeq_lab.demo.run_demo: make the digit data, pretrain a small
+#                    SegFormer, fine-tune its Base and SoftEq twins, rotated evaluation,
+#                    side-by-side table and PNG (~4.5 min on 2 quiet cores)
 #   make env    - only create/update .venv
 
 SHELL := /bin/bash
@@ -15,7 +16,8 @@ PYTHON := $(ROOT)/.venv/bin/python
 # -p no:cacheprovider: no .pytest_cache in the checkout; -ra: say why anything was skipped.
 PYTEST_FLAGS ?= -q -ra -p no:cacheprovider
 TEST_ENV := MPLBACKEND=Agg
-# Extra arguments for tools/demo/run_demo.py, e.g. make demo DEMO_ARGS="--softness 0.5" or
+TEST_PATHS := tests projects/softeq_lab/tests
+# Extra arguments for the demo, e.g. make demo DEMO_ARGS="--softness 0.5" or
 # DEMO_ARGS="--pretrain-iters 2000 --finetune-iters 400" (docs/demo_data.md lists them all).
 DEMO_ARGS ?=
 
@@ -25,10 +27,10 @@ env:
 	bash $(ROOT)/tools/install_env.sh
 
 test: env
-	cd $(ROOT) && $(TEST_ENV) $(PYTHON) -m pytest tests $(PYTEST_FLAGS)
+	cd $(ROOT) && $(TEST_ENV) $(PYTHON) -m pytest $(TEST_PATHS) $(PYTEST_FLAGS)
 
 test-fast: env
-	cd $(ROOT) && $(TEST_ENV) $(PYTHON) -m pytest tests $(PYTEST_FLAGS) -m "not slow"
+	cd $(ROOT) && $(TEST_ENV) $(PYTHON) -m pytest $(TEST_PATHS) $(PYTEST_FLAGS) -m "not slow"
 
 demo: env
-	cd $(ROOT) && $(PYTHON) tools/demo/run_demo.py $(DEMO_ARGS)
+	cd $(ROOT) && $(PYTHON) -m softeq_lab.demo.run_demo $(DEMO_ARGS)

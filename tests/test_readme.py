@@ -9,6 +9,7 @@ and dist launchers by tests/tools/test_launchers.py, export by
 tests/tools/test_export_checkpoint.py.
 """
 import glob
+import importlib
 import os.path as osp
 import re
 import shlex
@@ -62,17 +63,33 @@ def _without_optional_parts(argv):
 
 
 def tool_invocations(document='README.md'):
-    """``(tool path, argv)`` of every ``python tools/X.py ...`` command in the document."""
+    """``(tool, argv)`` of every ``python tools/X.py ...`` (tool: the path) and
+    ``python -m softeq_lab.X ...`` (tool: the module) command in the document."""
     found = []
     for command in shell_commands(document):
         words = shlex.split(command)
         for index, word in enumerate(words[:-1]):
-            if word.endswith('python') and words[index + 1].startswith('tools/'):
-                argv = [PLACEHOLDERS.get(arg, arg) for arg in words[index + 2:]]
-                if any(arg.startswith('[') for arg in argv):  # a usage synopsis: [--opt X]
-                    argv = _without_optional_parts(argv)
-                found.append((words[index + 1], argv))
+            if not word.endswith('python'):
+                continue
+            if words[index + 1].startswith('tools/'):
+                tool, rest = words[index + 1], words[index + 2:]
+            elif words[index + 1] == '-m' and words[index + 2:][:1] and \
+                    words[index + 2].startswith('softeq_lab.'):
+                tool, rest = words[index + 2], words[index + 3:]
+            else:
+                continue
+            argv = [PLACEHOLDERS.get(arg, arg) for arg in rest]
+            if any(arg.startswith('[') for arg in argv):  # a usage synopsis: [--opt X]
+                argv = _without_optional_parts(argv)
+            found.append((tool, argv))
     return found
+
+
+def load_command(tool):
+    """The module behind ``tools/X.py`` (imported by path) or ``softeq_lab.X``."""
+    if tool.startswith('tools/'):
+        return load_tool(tool[len('tools/'):])
+    return importlib.import_module(tool)
 
 
 @pytest.mark.parametrize('document', DOCUMENTS)
@@ -80,7 +97,7 @@ def test_every_repository_path_in_the_docs_exists(document):
     """Repository paths (from the root) and relative markdown links (from the page)."""
     text = readme_text(document)
     paths = set(re.findall(
-        r'(?<![\w/.])((?:tools|configs|docs|tests|mmsofteq)/[\w./-]+\w)(?![\w*])', text))
+        r'(?<![\w/.])((?:tools|configs|docs|tests|mmsofteq|projects)/[\w./-]+\w)(?![\w*])', text))
     missing = sorted(path for path in paths if not osp.exists(osp.join(REPO, path)))
     folder = osp.dirname(osp.join(REPO, document))
     links = {link.split('#')[0] for link in re.findall(r'\]\(([\w./#-]+)\)', text)
@@ -98,7 +115,7 @@ def test_every_tool_command_in_the_docs_parses(document):
         assert {path for path, _ in invocations} >= {'tools/train.py', 'tools/test.py',
                                                      'tools/export_checkpoint.py'}
     for path, argv in invocations:
-        tool = load_tool(path[len('tools/'):])
+        tool = load_command(path)
         assert hasattr(tool, 'parse_args'), f'{path} has no parse_args(argv)'
         try:
             tool.parse_args(argv)

@@ -11,10 +11,10 @@ the base model and reproduce the soft-equivariant model's outputs at the base mo
 projected tensor names). ``--out-config`` writes the matching plain config
 (``mmsofteq.apis.plain_config``).
 """
+import require_mmsofteq  # noqa: F401,I001  (first: the install hint comes before torch loads)
 import argparse
 import os.path as osp
 
-import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 import torch
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint

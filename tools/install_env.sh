@@ -112,10 +112,16 @@ sys.exit(0 if os.path.dirname(os.path.dirname(os.path.abspath(mmsofteq.__file__)
         "${ROOT}") >/dev/null 2>&1; then
     "${PIP[@]}" install -q --no-deps -e "${ROOT}"
 fi
+# The experiments project beside the plugin (projects/softeq_lab: sweeps, paper cells, demo).
+if ! (cd / && "${VENV}/bin/python" -c 'import os, sys, softeq_lab
+sys.exit(0 if os.path.dirname(os.path.dirname(os.path.abspath(softeq_lab.__file__))) == sys.argv[1] else 1)' \
+        "${ROOT}/projects/softeq_lab") >/dev/null 2>&1; then
+    "${PIP[@]}" install -q --no-deps -e "${ROOT}/projects/softeq_lab"
+fi
 
 (cd / && "${VENV}/bin/python" - <<'PY')
 import torch, torchvision, mmcv, mmcv.ops, mmengine, mmseg.models, mmpretrain.models  # noqa: F401
-import mmsofteq  # noqa: F401
+import mmsofteq, softeq_lab  # noqa: F401
 print(f"[install_env] ok: torch {torch.__version__}, torchvision {torchvision.__version__}, "
       f"mmcv {mmcv.__version__}, mmengine {mmengine.__version__}, "
       f"mmseg {__import__('mmseg').__version__}, mmpretrain {__import__('mmpretrain').__version__}")

@@ -1,5 +1,6 @@
-"""Imported first by the tools in this folder: exit with how to install mmsofteq when it is
-not importable (the editable install is the tools' contract; no tool edits ``sys.path``)."""
+"""Imported first by ``train.py``, ``test.py`` and ``export_checkpoint.py``, before torch and
+mmengine load: exit at once with how to install mmsofteq when it is not importable (the
+editable install is the tools' contract; no tool edits ``sys.path``)."""
 try:
     import mmsofteq  # noqa: F401
 except ImportError as error:

@@ -8,12 +8,12 @@ worst case over ``K`` angles per sample: ``wIoU`` / ``wAcc``) and CPU-only runs
                          [--tta] [--angles SPEC] [--worst-of K] [--cfg-options k=v ...]
     bash tools/dist_test.sh CONFIG CHECKPOINT 2 [--out DIR] ...
 """
+import require_mmsofteq  # noqa: F401,I001  (first: the install hint comes before torch loads)
 import argparse
 import os
 
 from mmengine.runner import Runner
 
-import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 from mmsofteq.apis import (add_config_arguments, add_launcher_arguments, apply_angle_override,
                            export_local_rank, is_rotated_loop_config, runner_config)
 from mmsofteq.utils import prepare_runtime, shutdown_distributed

@@ -8,9 +8,10 @@
 
 ``--test-best``: after training, test the checkpoint that the config's
 ``CheckpointHook(save_best=...)`` kept (the paper configs' selection on the held-out split) and
-write its metrics to ``WORK_DIR/test_best.json`` (``tools/analysis_tools/multi_seed.py
+write its metrics to ``WORK_DIR/test_best.json`` (``python -m softeq_lab.sweeps.multi_seed
 --collect`` reads them).
 """
+import require_mmsofteq  # noqa: F401,I001  (first: the install hint comes before torch loads)
 import argparse
 import logging
 
@@ -19,7 +20,6 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 from mmsofteq.apis import (TEST_BEST_FILE, add_config_arguments, add_launcher_arguments,
                            export_local_rank, runner_config, save_best_keys, write_test_best)
 from mmsofteq.utils import cuda_is_usable, prepare_runtime, shutdown_distributed

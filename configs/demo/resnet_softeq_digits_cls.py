@@ -3,7 +3,7 @@
 # softness 0.95, rotated evaluation Acc / aAcc / cAcc / iErr) at depth 18, trained from
 # scratch on the offline digits set (data/demo_digits_cls: 10 classes, 32 x 32, real
 # handwritten digits from scikit-learn, see docs/demo_data.md).
-#   python tools/demo/run_demo.py --task cls
+#   python -m softeq_lab.demo.run_demo --task cls
 #   python tools/train.py configs/demo/resnet_softeq_digits_cls.py   # (data must exist)
 _base_ = ['../classification/softeq_resnet50_8xb16-10e_cifar10.py']
 

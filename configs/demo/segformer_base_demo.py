@@ -5,7 +5,7 @@
 # 1,000 val; docs/demo_data.md), from
 # the weights of a short pretraining on the same upright images (segformer_pretrain_demo.py). Its soft-equivariant twin is segformer_softeq_demo.py: same
 # start, data, schedule and rotated evaluation (mIoU / aIoU / cIoU / eErr).
-#   python tools/demo/run_demo.py     # make demo: data, pretraining, both fine-tunings, table
+#   python -m softeq_lab.demo.run_demo     # make demo: data, pretraining, both fine-tunings, table
 _base_ = ['../segformer_base_voc.py']
 
 data_root = 'data/demo_voc'
@@ -18,7 +18,7 @@ demo_metainfo = dict(
 # 33 px: the patch embeddings of all four stages (7x7/4, then 3x3/2) sample on grids that are
 # symmetric about the image centre (9, 5, 3, 2 tokens), so a rotation about the centre maps
 # tokens onto tokens; at 32 px the stride-4 grid sits 1.5 px off centre and that offset, not
-# the kernels, dominates eErr (docs/math.md §4; tools/analysis_tools/strict_invariance.py
+# the kernels, dominates eErr (docs/math.md §4; projects/softeq_lab/softeq_lab/paper/strict_invariance.py
 # --grid-only lists the off-centre layers: here only the spatial-reduction convs).
 crop_size = (33, 33)
 # Upright images only: no rotation (nor flip: a mirrored digit is another symbol), so what

@@ -1,7 +1,7 @@
 """Crash-safe runs: train and evaluate one config with mmengine's ``Runner``, so that running
-it again continues where it stopped. Used by ``tools/analysis_tools/softness_sweep.py`` (one run
-per softness), ``tools/analysis_tools/multi_seed.py`` (one run per seed) and
-``tools/demo/run_demo.py`` (one run per demo stage).
+it again continues where it stopped. Used by ``projects/softeq_lab/softeq_lab/sweeps/softness_sweep.py`` (one run
+per softness), ``projects/softeq_lab/softeq_lab/sweeps/multi_seed.py`` (one run per seed) and
+``projects/softeq_lab/softeq_lab/demo/run_demo.py`` (one run per demo stage).
 
 Each run lives in its own work dir (``<sweep dir>/softness_<s>``) holding mmengine's usual
 files (config as run, logs, checkpoints) and ``softness_sweep.json``, a :class:`RunRecord`

@@ -1,11 +1,12 @@
 """configs/paper/: one config per cell of the paper's tables, set up as the paper's
 runs were.
 
-* inventory: every cell of ``tools/analysis_tools/paper_cells.py`` has its configs and every
+* inventory: every cell of ``projects/softeq_lab/softeq_lab/paper/cells.py`` has its configs and every
   config runs a cell;
 * every ``softeq*_`` / ``canon_`` config is its Base twin plus the wrapper, with the paper's
-  projection spelled out in the file itself (generator, n, softness per kind, rounding, mask,
-  skip rule) and equal to what the authors' runs projected;
+  projection spelled out in the file itself and the paper's softeq fragment it inherits
+  (generator, n, softness per kind, rounding, mask, skip rule) and equal to what the authors'
+  runs projected;
 * the projection of each paper config keeps the paper's counts;
 * the protocols (VOC 90/10 + best val + squashed test, CIFAR 80/20 + best val, the ImageNet
   timm recipe) through mmseg / mmpretrain / mmengine components;
@@ -40,6 +41,8 @@ def split_name(path):
 
 VARIANTS = [path for path in PAPER_CONFIGS if split_name(path)[0]]
 SOFTEQ_VARIANTS = [path for path in VARIANTS if split_name(path)[0].startswith('softeq')]
+#: the keys every soft-equivariant paper config shares (generator, route, rounding, skip rule)
+PAPER_SOFTEQ = '_base_/softeq/paper_bilinear.py'
 
 # ------------------------------------------------------ what the authors' runs projected
 # (group, cutoff, softness, min_kernel_size) of every soft-equivariant paper config: the
@@ -125,10 +128,15 @@ def test_variant_is_its_base_twin_plus_the_wrapper(path):
 
 @pytest.mark.parametrize('path', SOFTEQ_VARIANTS)
 def test_softeq_config_spells_out_the_papers_projection(path):
-    """Every setting written in the file itself (no inherited softeq recipe), and equal to the
-    paper's run."""
+    """Every setting written in the file itself or in the paper's softeq fragment it inherits
+    (no mmsofteq recipe), and equal to the paper's run."""
     with open(osp.join(REPO, path), encoding='utf-8') as handle:
         text = handle.read()
+    fragments = re.findall(r'_base_/softeq/\w+\.py', text)
+    assert fragments in ([], [PAPER_SOFTEQ]), (path, fragments)
+    if fragments:
+        with open(osp.join(REPO, 'configs', PAPER_SOFTEQ), encoding='utf-8') as handle:
+            text += handle.read()
     for key in ('group=', "generator='bilinear'", "rounding='index'", 'cutoff=', 'softness=',
                 'min_kernel_size=', 'method='):
         assert key in text, (path, key)

@@ -19,8 +19,6 @@ import os
 import os.path as osp
 import time
 
-import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
-
 
 def parse_args(argv=None):
     from mmsofteq.apis import add_config_arguments

@@ -10,8 +10,6 @@ constant and method, then what was left untouched and why (``--verbose``: every 
 """
 import argparse
 
-import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
-
 
 def parse_args(argv=None):
     from mmsofteq.apis import add_config_arguments

@@ -38,12 +38,11 @@ import subprocess
 import sys
 from typing import Callable
 
-import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 import torch
-# Siblings in tools/benchmarks/ (the script's folder is on sys.path when it runs).
-from benchmark_training import (_peaks, build, interleaved, machine, make_batch, print_rows,
-                                resnet50, segformer, summarise)
 
+from mmsofteq.apis.benchmarking import (build_model, interleaved, machine, package_model_config,
+                                        peaks, print_rows, random_batch, segformer_config,
+                                        summarise)
 from mmsofteq.utils import markdown_header, markdown_row
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -65,10 +64,11 @@ def case_model(name: str, args: argparse.Namespace) -> tuple[str, dict, int, int
     ``test_cfg.mode``: the config is a ``ConfigDict``, as a config file gives it)."""
     from mmengine.config import ConfigDict
     if name == 'segformer-b0':
-        return ('mmseg', ConfigDict(segformer('b0', size=args.seg_size)), args.seg_batch,
+        return ('mmseg', ConfigDict(segformer_config('b0', size=args.seg_size)), args.seg_batch,
                 args.seg_size)
     if name == 'resnet50':
-        return 'mmpretrain', resnet50(), args.cls_batch, 224
+        model = package_model_config('mmpretrain::_base_/models/resnet50.py')
+        return 'mmpretrain', model, args.cls_batch, 224
     raise ValueError(f'unknown case {name!r}; one of {CASES}')
 
 
@@ -94,11 +94,12 @@ def predict_fn(model: torch.nn.Module, data: dict) -> Callable[[], list]:
 
 def bench_time(name: str, args: argparse.Namespace) -> None:
     scope, model_cfg, batch, size = case_model(name, args)
-    models = {variant: build(scope, variant_config(variant, model_cfg)) for variant in VARIANTS}
+    models = {variant: build_model(scope, variant_config(variant, model_cfg))
+              for variant in VARIANTS}
     base_state = models['Base'].state_dict()
     for variant, model in models.items():  # the same wrapped weights everywhere
         model.load_state_dict(base_state, strict=False)
-    data = make_batch(models['Base'], scope, batch, size)
+    data = random_batch(models['Base'], scope, batch, size)
     functions = {variant: predict_fn(model, data) for variant, model in models.items()}
     times = interleaved(functions, rounds=args.repeats, warmup=args.warmup)
     print_rows(f'### Inference: {name}, batch {batch} x 3 x {size} x {size}, {args.repeats} '
@@ -115,12 +116,12 @@ def memory_worker(name: str, variant: str, args: argparse.Namespace) -> dict:
     scope, model_cfg, batch, size = case_model(name, args)
     importlib.import_module(f'{scope}.models')  # every variant pays the same imports
     config = variant_config(variant, model_cfg)
-    peak_start, _ = _peaks()
-    model = build(scope, config)
-    data = make_batch(model, scope, batch, size)
-    peak_built, _ = _peaks()
+    peak_start, _ = peaks()
+    model = build_model(scope, config)
+    data = random_batch(model, scope, batch, size)
+    peak_built, _ = peaks()
     predict_fn(model, data)()
-    peak_predict, _ = _peaks()
+    peak_predict, _ = peaks()
     total = sum(p.numel() for p in model.parameters())
     canonicalizer = getattr(model, 'canonicalizer', None)
     canon_params = 0 if canonicalizer is None else sum(

@@ -31,7 +31,6 @@ import time
 import uuid
 from typing import Callable, Dict, List, Optional, Tuple
 
-import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 import numpy as np
 import torch
 from PIL import Image

@@ -35,21 +35,20 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import logging
 import os
-import platform
-import resource
 import shlex
 import statistics
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable
 
-import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 import torch
 
+from mmsofteq.apis.benchmarking import (build_model, interleaved, machine, package_model_config,
+                                        peaks, print_rows, random_batch, segformer_config,
+                                        status_kib, summarise)
 from mmsofteq.utils import markdown_header, markdown_row
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -72,31 +71,10 @@ class Case:
 
 
 # ----------------------------------------------------------------------------- models
-def _package_config(path: str) -> dict:
-    """``model`` of an installed OpenMMLab config, e.g. ``'mmseg::_base_/models/x.py'``."""
-    from mmengine.hub import get_config
-    return copy.deepcopy(get_config(path).model.to_dict())
-
-
-def segformer(variant: str = 'b0', num_classes: int = 150, size: int = 128) -> dict:
-    """mmseg's SegFormer model config (``segformer_mit-b0.py``; B5 widths as in mmseg's
-    ``segformer_mit-b5_*`` configs), SyncBN → BN for one CPU process."""
-    model = _package_config('mmseg::_base_/models/segformer_mit-b0.py')
-    if variant == 'b5':
-        model['backbone'].update(embed_dims=64, num_heads=[1, 2, 5, 8], num_layers=[3, 6, 40, 3])
-        model['decode_head'].update(in_channels=[64, 128, 320, 512])
-    elif variant != 'b0':
-        raise ValueError(f'segformer variant must be b0 or b5, got {variant!r}')
-    model['decode_head'].update(num_classes=num_classes, norm_cfg=dict(type='BN',
-                                                                       requires_grad=True))
-    model['data_preprocessor']['size'] = (size, size)
-    return model
-
-
 def vit_small() -> dict:
     """mmpretrain ViT-S/16 classifier (``arch='deit-small'``: 384 dims, 12 layers, 6 heads —
     the ViT-S/16 of DeiT/timm; mmpretrain's ``arch='small'`` is a 768-dim, 8-layer model)."""
-    model = _package_config('mmpretrain::_base_/models/vit-base-p16.py')
+    model = package_model_config('mmpretrain::_base_/models/vit-base-p16.py')
     model['backbone'].update(arch='deit-small', img_size=224, patch_size=16, drop_rate=0.0)
     model['backbone'].pop('init_cfg', None)
     model['head'].update(in_channels=384, num_classes=1000)
@@ -106,7 +84,7 @@ def vit_small() -> dict:
 
 def resnet50() -> dict:
     """mmpretrain ResNet-50 ImageNet classifier (``_base_/models/resnet50.py``)."""
-    return _package_config('mmpretrain::_base_/models/resnet50.py')
+    return package_model_config('mmpretrain::_base_/models/resnet50.py')
 
 
 def dinov2_base() -> dict:
@@ -121,7 +99,7 @@ def dinov2_base() -> dict:
 
 
 TRAIN_CASES = {
-    'segformer-b0': Case('mmseg', lambda: segformer('b0', size=128), batch=4, size=128,
+    'segformer-b0': Case('mmseg', lambda: segformer_config('b0', size=128), batch=4, size=128,
                          variants={
                              '0.95, k>=4 (paper config)': dict(SEGFORMER_SOFTEQ,
                                                                min_kernel_size=4),
@@ -145,112 +123,13 @@ INJECT_CASES = {
                    dict(group='SO2', softness=dict(patch_embed=0.95, pos_embed=1.0))),
     'dinov2-b14-pos0.9': ('mmpretrain', dinov2_base,
                           dict(group='SO2', softness=dict(patch_embed=0.95, pos_embed=0.9))),
-    'segformer-b5': ('mmseg', lambda: segformer('b5', size=512),
+    'segformer-b5': ('mmseg', lambda: segformer_config('b5', size=512),
                      dict(SEGFORMER_SOFTEQ, min_kernel_size=4)),
-    'segformer-b5-k2': ('mmseg', lambda: segformer('b5', size=512),
+    'segformer-b5-k2': ('mmseg', lambda: segformer_config('b5', size=512),
                         dict(SEGFORMER_SOFTEQ, min_kernel_size=2)),
 }
 
 
-def build(scope: str, model_cfg: dict, seed: int = 0) -> torch.nn.Module:
-    """Build and randomly initialise ``model_cfg`` (mmengine's init log silenced)."""
-    from mmengine.logging import MMLogger
-    from mmengine.registry import MODELS, init_default_scope
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        init_default_scope(scope)
-        torch.manual_seed(seed)
-        model = MODELS.build(model_cfg)
-        model.init_weights()
-    finally:
-        logger.setLevel(level)
-    return model
-
-
-def make_batch(model: torch.nn.Module, scope: str, batch: int, size: int,
-               num_classes: int = 150) -> dict:
-    """A pre-processed random batch (``inputs`` and ``data_samples``) for ``model``."""
-    generator = torch.Generator().manual_seed(0)
-    images = [torch.randint(0, 256, (3, size, size), generator=generator, dtype=torch.uint8)
-              for _ in range(batch)]
-    if scope == 'mmseg':
-        from mmengine.structures import PixelData
-        from mmseg.structures import SegDataSample
-        samples = []
-        for _ in range(batch):
-            sample = SegDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
-                                                 pad_shape=(size, size)))
-            labels = torch.randint(0, num_classes, (1, size, size), generator=generator)
-            sample.gt_sem_seg = PixelData(data=labels)
-            samples.append(sample)
-    else:
-        from mmpretrain.structures import DataSample
-        samples = [DataSample().set_gt_label(int(torch.randint(0, 1000, (1, ),
-                                                                generator=generator)))
-                   for _ in range(batch)]
-    return model.data_preprocessor(dict(inputs=images, data_samples=samples), training=True)
-
-
-# ----------------------------------------------------------------------------- timing
-def interleaved(functions: dict, rounds: int, warmup: int) -> dict:
-    """Run each function ``warmup`` times, then ``rounds`` times in rotating order.
-
-    Returns ``{name: {'wall': [s, ...], 'cpu': [s, ...]}}`` (one entry per round).
-    """
-    names = list(functions)
-    for _ in range(warmup):
-        for name in names:
-            functions[name]()
-    times = {name: dict(wall=[], cpu=[]) for name in names}
-    for index in range(rounds):
-        shift = index % len(names)
-        order = names[shift:] + names[:shift]
-        if (index // len(names)) % 2:
-            order = order[::-1]
-        for name in order:
-            wall, cpu = time.perf_counter(), time.process_time()
-            functions[name]()
-            times[name]['cpu'].append(time.process_time() - cpu)
-            times[name]['wall'].append(time.perf_counter() - wall)
-    return times
-
-
-def summarise(times: dict, base: str) -> list[dict]:
-    """Medians and ratios to ``base`` (ratio of medians; median of per-round ratios)."""
-    rows = []
-    for name, measured in times.items():
-        row = dict(name=name, wall=statistics.median(measured['wall']),
-                   cpu=statistics.median(measured['cpu']))
-        row['ratio'] = row['wall'] / statistics.median(times[base]['wall'])
-        row['cpu_ratio'] = row['cpu'] / statistics.median(times[base]['cpu'])
-        per_round = [a / b for a, b in zip(measured['wall'], times[base]['wall'])]
-        row['round_ratio'] = statistics.median(per_round)
-        quartiles = statistics.quantiles(per_round, n=4) if len(per_round) > 1 else [1, 1, 1]
-        row['iqr'] = (quartiles[0], quartiles[2])
-        rows.append(row)
-    return rows
-
-
-def print_rows(title: str, rows: list[dict], extra: Optional[dict] = None,
-               ratio_column: str = 'SoftEq/Base (medians)') -> None:
-    """The table of :func:`summarise`'s rows under ``title``; ``extra``: a last
-    ``projected`` column by variant name."""
-    print(f'\n{title}\n')
-    columns = ['variant', 'wall median [s]', ratio_column, 'per-round ratio median [IQR]',
-               'CPU median [s]', 'CPU ratio']
-    print(markdown_header(columns + (['projected'] if extra else [])))
-    for row in rows:
-        low, high = row['iqr']
-        cells = [row['name'], f"{row['wall']:.4f}", f"{row['ratio']:.3f}",
-                 f"{row['round_ratio']:.3f} [{low:.3f}, {high:.3f}]", f"{row['cpu']:.4f}",
-                 f"{row['cpu_ratio']:.3f}"]
-        print(markdown_row(cells + ([extra.get(row['name'], '-')] if extra else [])))
-    sys.stdout.flush()
-
-
-# ----------------------------------------------------------------------------- parts
 def softeq_models(case: Case, base: torch.nn.Module) -> dict:
     from mmsofteq.nn import inject_soft_equivariance
     models = {}
@@ -281,9 +160,9 @@ def projection_cost(model: torch.nn.Module, repeats: int) -> float:
 
 
 def bench_train(name: str, case: Case, steps: int, warmup: int) -> None:
-    base = build(case.scope, case.model())
+    base = build_model(case.scope, case.model())
     variants = softeq_models(case, base)
-    data = make_batch(base, case.scope, case.batch, case.size)
+    data = random_batch(base, case.scope, case.batch, case.size)
 
     def step_fn(model: torch.nn.Module) -> Callable[[], None]:
         model.train()
@@ -317,10 +196,10 @@ def bench_export(name: str, case: Case, steps: int, warmup: int) -> None:
     most projected tensors."""
     from mmsofteq.nn import export_model
 
-    base = build(case.scope, case.model())
+    base = build_model(case.scope, case.model())
     variants = softeq_models(case, base)
     label, (softeq, count) = max(variants.items(), key=lambda item: item[1][1])
-    data = make_batch(base, case.scope, case.batch, case.size)
+    data = random_batch(base, case.scope, case.batch, case.size)
 
     def infer_fn(model: torch.nn.Module) -> Callable[[], torch.Tensor]:
         model.eval()
@@ -342,39 +221,23 @@ def bench_export(name: str, case: Case, steps: int, warmup: int) -> None:
                summarise(times, 'Base'), extra)
 
 
-def _status_kib(field_name: str) -> int:
-    """A ``/proc/self/status`` field in KiB (``VmRSS``: now; ``VmHWM``: peak of this image)."""
-    with open('/proc/self/status', encoding='ascii') as status:
-        for line in status:
-            if line.startswith(field_name + ':'):
-                return int(line.split()[1])
-    return -1
-
-
-def _peaks() -> tuple[int, int]:
-    """``(VmHWM, ru_maxrss)`` in KiB. ``ru_maxrss`` lives in the signal struct, which Linux
-    keeps across ``exec``: a worker spawned (vfork + exec) by a large parent starts with the
-    parent's peak, so ``VmHWM`` (the peak of this process image) is the number reported."""
-    return _status_kib('VmHWM'), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
 def inject_worker(name: str) -> dict:
     """Build the case's model, inject, and measure (runs in a fresh subprocess)."""
     import mmsofteq  # noqa: F401  (registers; imports OpenMMLab)
     from mmsofteq.nn import inject_soft_equivariance
 
     scope, model_cfg, softeq = INJECT_CASES[name]
-    peak_start, maxrss_start = _peaks()
+    peak_start, maxrss_start = peaks()
     start = time.perf_counter()
-    model = build(scope, model_cfg())
+    model = build_model(scope, model_cfg())
     build_s = time.perf_counter() - start
-    peak_built, maxrss_built = _peaks()
-    rss_built = _status_kib('VmRSS')
+    peak_built, maxrss_built = peaks()
+    rss_built = status_kib('VmRSS')
     start = time.perf_counter()
     report = inject_soft_equivariance(model, softeq, log=False)
     inject_s = time.perf_counter() - start
-    peak_injected, maxrss_injected = _peaks()
-    rss_injected = _status_kib('VmRSS')
+    peak_injected, maxrss_injected = peaks()
+    rss_injected = status_kib('VmRSS')
     params = sum(p.numel() for p in model.parameters())
     buffers = sum(b.numel() * b.element_size() for n, b in model.named_buffers()
                   if 'softeq_projector_' in n)
@@ -415,14 +278,6 @@ def bench_inject(names: list[str]) -> None:
 
 
 # ----------------------------------------------------------------------------- main
-def machine() -> str:
-    load = os.getloadavg()
-    return (f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch '
-            f'{torch.__version__}, torch threads {torch.get_num_threads()}, python '
-            f'{platform.python_version()}, load average {load[0]:.2f} / {load[1]:.2f} / '
-            f'{load[2]:.2f} (1/5/15 min)')
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--parts', nargs='+', choices=['train', 'export', 'inject'],

@@ -45,7 +45,6 @@ import sys
 import time
 from typing import Any, Dict, List
 
-import require_mmsofteq  # noqa: F401,I001  (a clear message when mmsofteq is not installed)
 import numpy as np
 import torch
 from mmengine.config import Config

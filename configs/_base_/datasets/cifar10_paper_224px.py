@@ -2,7 +2,7 @@
 # cifar10_224px.py (train on all 50,000 training images, evaluate on the test set).
 #
 # * train on 80 % of the training set (40,000 images), validate on the other 20 % to select
-#   the best checkpoint (split by `seed`: tools/analysis_tools/multi_seed.py sets it to the
+#   the best checkpoint (split by `seed`: projects/softeq_lab/softeq_lab/sweeps/multi_seed.py sets it to the
 #   run seed, as the paper does), then test the best checkpoint on the 10,000 test images;
 # * augmentation: torchvision's RandomRotation(10) (uniform in [-10°, 10°], nearest, fill 0;
 #   through mmpretrain's torchvision wrapper), then resize 32 -> 224 px (bilinear,

@@ -3,7 +3,7 @@
 #
 # * train on 90 % of VOC train (1,317 images), validate on the other 10 % (147 images) to
 #   select the best checkpoint, split by `seed` (the paper splits by the run seed:
-#   tools/analysis_tools/multi_seed.py sets randomness.seed and both split seeds); then
+#   projects/softeq_lab/softeq_lab/sweeps/multi_seed.py sets randomness.seed and both split seeds); then
 #   test the best checkpoint on VOC val;
 # * test images and labels squashed to 512 x 512 (labels nearest) and scored at that size
 #   (mmsofteq.ScoreAtInputSize), not at the original size as mmseg does;

@@ -1,0 +1,1 @@
+"""Projected filter kernels of a checkpoint, drawn next to the kept directions."""
