@@ -6,6 +6,8 @@
 # canonicaliser; hard argmax at evaluation. Keys: docs/config_reference.md#canonicalizedmodel.
 # The configs' rotated evaluation draws U(-30°, 30°), which C4 does not contain: Canon. then
 # guarantees nothing for those angles (check with tools/test.py --angles c4).
+# The paper's Canon. rows used an e2cnn steerable C_n canonicaliser instead (configs/README.md,
+# C1).
 canon = dict(
     canonicalizer=dict(group='C4', in_channels=3, input_size=64, stem_channels=8,
                        stem_kernel_size=5, stage_channels=(8, 16, 32), convs_per_stage=1,

@@ -1,7 +1,4 @@
-# Paper Tab. 1, Canon. row. Canon. baseline of dinov2-b14_8xb16-30e_cifar100-paper-224px.py: its
-# Base twin behind a C4 GCNN canonicaliser (recipe: _base_/baselines/canon_c4.py); same data,
-# schedule, weights and evaluation. The paper's Canon. used an e2cnn steerable C_n canonicaliser
-# (equiadapt).
+# Paper Tab. 1, Canon.
 _base_ = [
     './dinov2-b14_8xb16-30e_cifar100-paper-224px.py',
     '../../_base_/baselines/canon_c4.py',

@@ -1,7 +1,4 @@
-# Paper Tab. 4, Canon. row. Canon. baseline of
-# linear_dinov2-b14_8xb4-4.1k_voc12-paper-512x512.py: its Base twin behind a C4 GCNN
-# canonicaliser (recipe: _base_/baselines/canon_c4.py); same data, schedule, weights and
-# evaluation. The paper's Canon. used an e2cnn steerable C_n canonicaliser (equiadapt).
+# Paper Tab. 4, Canon.
 _base_ = [
     './linear_dinov2-b14_8xb4-4.1k_voc12-paper-512x512.py',
     '../../_base_/baselines/canon_c4.py',
