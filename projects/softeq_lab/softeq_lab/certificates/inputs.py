@@ -82,7 +82,7 @@ class DigitPatches:
     seed: int = 0
 
     def patches(self, size: int, count: int) -> np.ndarray:
-        scans = load_digit_scans()
+        scans, _ = load_digit_scans()
         side = int(round(10 * max(8, size) / 8))  # the padded 10 px scan at 8 px -> max(8, k)
 
         def draw(rng: np.random.Generator) -> np.ndarray:

@@ -1,2 +1,3 @@
 """``make demo``: pretrain a small SegFormer on the demo data, fine-tune its Base and SoftEq
-twins, evaluate them rotated, print the side-by-side table (``python -m softeq_lab.demo.run_demo``)."""
+twins, evaluate them rotated, print the side-by-side table
+(``python -m softeq_lab.demo.run_demo``)."""

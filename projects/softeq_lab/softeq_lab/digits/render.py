@@ -69,18 +69,6 @@ def demo_cls_metainfo() -> dict:
     return dict(classes=DEMO_CLS_CLASSES)
 
 
-def load_digit_scans() -> Tuple[np.ndarray, np.ndarray]:
-    """The 1,797 scans as float32 ``(N, 8, 8)`` in [0, 1] (raw / 16) and int64 digits ``(N,)``."""
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError('the demo data is made from scikit-learn\'s bundled load_digits(); '
-                          'install it with `pip install scikit-learn` (mmsofteq[demo])') from error
-    digits = load_digits()
-    scans = (np.asarray(digits.images, dtype=np.float64) / 16.0).astype(np.float32)
-    return scans, np.asarray(digits.target, dtype=np.int64)
-
-
 def split_scans(digits: np.ndarray, seed: int,
                 val_fraction: float = VAL_FRACTION) -> Tuple[np.ndarray, np.ndarray]:
     """Disjoint, per-digit stratified scan indices ``(train_ids, val_ids)``, each sorted.

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
 from softeq_lab.digits import render as digits_lib
+from softeq_lab.digits.scans import load_digit_scans
 import numpy as np
 from PIL import Image
 
@@ -176,7 +177,7 @@ def write_segmentation_set(root: Union[str, Path], spec: SegmentationSpec = Segm
     root = Path(root)
     if spec.num_train < 1 or spec.num_val < 1:
         raise ValueError(f'need num_train, num_val >= 1, got {spec.num_train}, {spec.num_val}')
-    scans, digits = digits_lib.load_digit_scans()
+    scans, digits = load_digit_scans()
     pools = dict(zip(SPLITS, digits_lib.split_scans(digits, spec.seed, spec.val_fraction)))
     writer = _Writer(root)
     palette = digits_lib.voc_colormap()
@@ -218,7 +219,7 @@ def write_classification_set(root: Union[str, Path],
                              progress: Progress = _no_progress) -> dict:
     """Write the class-folder set into the (empty) directory ``root``; returns the manifest."""
     root = Path(root)
-    scans, digits = digits_lib.load_digit_scans()
+    scans, digits = load_digit_scans()
     pools = dict(zip(SPLITS, digits_lib.split_scans(digits, spec.seed, spec.val_fraction)))
     counts = {split: len(pools[split]) if want is None else want
               for split, want in zip(SPLITS, (spec.num_train, spec.num_val))}

@@ -83,7 +83,7 @@ def digit_kernel(size: int, index: int = 0) -> np.ndarray:
     zero-mean pattern, like a trained edge/shape filter)."""
     if size < 2:
         raise ValueError(f'kernel size must be >= 2, got {size}')
-    scans = load_digit_scans()
+    scans, _ = load_digit_scans()
     if not 0 <= index < len(scans):
         raise ValueError(f'digit index must lie in [0, {len(scans) - 1}], got {index}')
     kernel = resize_scan(scans[index], size)

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
 
 from mmengine.config import Config
+from softeq_lab.csv_rows import write_csv
 from softeq_lab.sweeps.results import (RUN_COLUMNS, TASK_METRICS, evaluation_task, main_metrics,
-                                       plot_tradeoff, write_csv)
+                                       plot_tradeoff)
 from softeq_lab.sweeps.softness import (check_kinds, check_softness_values, run_dir_name,
                                         softeq_location, with_softness)
 

@@ -10,7 +10,6 @@ dict ``Runner.test()`` returns:
 """
 from __future__ import annotations
 
-import csv
 import math
 import os
 import os.path as osp
@@ -90,21 +89,6 @@ def main_metrics(metrics: Mapping[str, Any], task: str) -> dict[str, float]:
             raise KeyError(f'the test metrics have no {name!r} (got {sorted(metrics)})')
         out[name] = float(metrics[key])
     return out
-
-
-def write_csv(rows: Sequence[Mapping[str, Any]], path: str) -> str:
-    """Write ``rows`` (dicts) to ``path``; columns in first-seen order. Returns ``path``."""
-    columns: list[str] = []
-    for row in rows:
-        columns += [key for key in row if key not in columns]
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    with open(path, 'w', newline='', encoding='utf-8') as file:
-        writer = csv.DictWriter(file, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: row.get(key, '') for key in columns})
-    return path
 
 
 def plot_tradeoff(rows: Sequence[Mapping[str, Any]], task: str, path: str,

@@ -14,7 +14,6 @@ plot's name), ``config.json`` and ``baselines_digits.png``. With the defaults it
 minutes on two CPU cores; ``--epochs 1 --methods softeq:1 gcnn`` is a quick check.
 """
 import argparse
-import csv
 import json
 import os
 import os.path as osp
@@ -22,6 +21,7 @@ import shlex
 import sys
 import time
 
+from softeq_lab.csv_rows import write_csv
 from softeq_lab.tunability import baselines as digit_baselines
 from softeq_lab.tunability import core as tunability
 from softeq_lab.tunability import tunability_digits
@@ -57,14 +57,6 @@ def parse_args(argv=None):
 def command_line(argv) -> str:
     return 'python -m softeq_lab.tunability.baselines_digits' + ''.join(
         ' ' + shlex.quote(arg) for arg in argv)
-
-
-def write_csv(rows, path: str) -> None:
-    with open(path, 'w', newline='') as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(digit_baselines.RUN_COLUMNS))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: row[key] for key in digit_baselines.RUN_COLUMNS})
 
 
 def summary_text(config, summary, wall_seconds, argv, figure) -> str:
@@ -125,7 +117,7 @@ def main(argv=None):
                                  f'{config.epochs} epochs, {len(config.seeds)} seed(s)')
     wall_seconds = time.perf_counter() - start
 
-    write_csv(rows, osp.join(args.out_dir, 'runs.csv'))
+    write_csv(rows, osp.join(args.out_dir, 'runs.csv'), digit_baselines.RUN_COLUMNS)
     with open(osp.join(args.out_dir, 'config.json'), 'w') as handle:
         json.dump(dict(tunability.config_dict(config), wall_seconds=wall_seconds,
                        command=command_line(argv)), handle, indent=2)

@@ -37,7 +37,6 @@ imported lazily); the projectors come from :mod:`mmsofteq.projection`.
 """
 from __future__ import annotations
 
-import csv
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -359,14 +358,6 @@ def run_sweep(config: SweepConfig,
 # ----------------------------------------------------------------------------------------------
 # Reporting
 # ----------------------------------------------------------------------------------------------
-def write_csv(rows: Sequence[Dict[str, object]], path: str) -> None:
-    with open(path, 'w', newline='') as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(RUN_COLUMNS))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: row[key] for key in RUN_COLUMNS})
-
-
 def summarise(rows: Sequence[Dict[str, object]]) -> List[Dict[str, object]]:
     """Per ``(group, softness)`` (first-seen order): mean and sample std (ddof=1; 0 for one
     seed) of every metric, with the projector's kept/total/bound and the number of seeds."""

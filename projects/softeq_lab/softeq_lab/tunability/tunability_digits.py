@@ -25,6 +25,7 @@ import shutil
 import sys
 import time
 
+from softeq_lab.csv_rows import write_csv
 from softeq_lab.tunability import core as tunability
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DOCS_RESULTS = osp.join('docs', 'results.md')
@@ -151,7 +152,7 @@ def main(argv=None):
                             f'mean ± std over {len(config.seeds)} seeds')
     wall_seconds = time.perf_counter() - start
 
-    tunability.write_csv(rows, osp.join(args.out_dir, 'runs.csv'))
+    write_csv(rows, osp.join(args.out_dir, 'runs.csv'), tunability.RUN_COLUMNS)
     with open(osp.join(args.out_dir, 'config.json'), 'w') as handle:
         json.dump(dict(tunability.config_dict(config), wall_seconds=wall_seconds,
                        command=command_line(argv)), handle, indent=2)

@@ -2,7 +2,7 @@
 import glob
 import os.path as osp
 
-from softeq_lab.digits import render as demo_digits
+from softeq_lab.digits.scans import load_digit_scans
 import numpy as np
 import pytest
 from softeq_lab.digits.render import (DEMO_CLASSES, DEMO_CLS_CLASSES, DEMO_PALETTE,
@@ -76,14 +76,14 @@ def test_mmseg_base_seg_dataset_loads_the_voc_layout(seg_set, seg_spec, mmseg_da
             gt = sample['data_samples'].gt_sem_seg.data.numpy()[0]
             expected = np.asarray(Image.open(root / 'SegmentationClass' / f'{name}.png'))
             assert np.array_equal(gt, expected)
-            _, digits = demo_digits.load_digit_scans()
+            _, digits = load_digit_scans()
             classes = set(np.unique(gt).tolist()) - {0, 255}
             assert classes == {int(digits[i]) + 1 for i in manifest['images'][split][name]}
 
 
 def test_mmpretrain_custom_dataset_with_ann_file(cls_set, cls_spec, mmpretrain_datasets):
     root, manifest = cls_set
-    _, digits = demo_digits.load_digit_scans()
+    _, digits = load_digit_scans()
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         for split in ('train', 'val'):
             dataset = mmpretrain_datasets.build(dict(
@@ -104,7 +104,7 @@ def test_mmpretrain_custom_dataset_with_ann_file(cls_set, cls_spec, mmpretrain_d
 def test_mmpretrain_custom_dataset_from_folders_alone(cls_set, mmpretrain_datasets):
     """Without an ann file CustomDataset indexes sorted folders; ours sort in digit order."""
     root, manifest = cls_set
-    _, digits = demo_digits.load_digit_scans()
+    _, digits = load_digit_scans()
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         dataset = mmpretrain_datasets.build(dict(
             type='CustomDataset', data_root=str(root), data_prefix='train',

@@ -4,6 +4,7 @@ import os
 from dataclasses import replace
 
 from softeq_lab.digits import render as demo_digits
+from softeq_lab.digits.scans import load_digit_scans
 from softeq_lab.digits import writer as demo_writer
 import numpy as np
 import pytest
@@ -46,7 +47,7 @@ def test_voc_layout_and_split_files(seg_set, seg_spec):
 
 def test_labels_are_voc_palette_pngs_with_demo_values(seg_set):
     root, manifest = seg_set
-    _, digits = demo_digits.load_digit_scans()
+    _, digits = load_digit_scans()
     seen = set()
     for split in ('train', 'val'):
         for name, scan_ids in manifest['images'][split].items():
@@ -64,7 +65,7 @@ def test_labels_are_voc_palette_pngs_with_demo_values(seg_set):
 
 def test_train_and_val_use_disjoint_scans(seg_set, cls_set, seg_spec, cls_spec):
     for (root, manifest), spec in ((seg_set, seg_spec), (cls_set, cls_spec)):
-        pool_train, pool_val = split_scans(demo_digits.load_digit_scans()[1], spec.seed)
+        pool_train, pool_val = split_scans(load_digit_scans()[1], spec.seed)
         used = {}
         for split in ('train', 'val'):
             ids = manifest['images'][split].values()
@@ -92,7 +93,7 @@ def test_classification_layout_and_ann_files(cls_set):
     root, manifest = cls_set
     assert sorted(os.listdir(root / 'train')) == list(DEMO_CLS_FOLDERS)
     assert list(DEMO_CLS_FOLDERS) == sorted(DEMO_CLS_FOLDERS)  # alphabetical == digit order
-    _, digits = demo_digits.load_digit_scans()
+    _, digits = load_digit_scans()
     for split, count in (('train', 60), ('val', 20)):
         lines = (root / 'meta' / f'{split}.txt').read_text().splitlines()
         assert len(lines) == count == manifest['counts'][split]
@@ -106,7 +107,7 @@ def test_classification_layout_and_ann_files(cls_set):
 
 def test_classification_defaults_use_every_scan_of_each_split_once(tmp_path):
     manifest = write_classification_set(tmp_path / 'cls', ClassificationSpec(seed=0, size=16))
-    train, val = split_scans(demo_digits.load_digit_scans()[1], 0)
+    train, val = split_scans(load_digit_scans()[1], 0)
     assert sorted(manifest['images']['train'].values()) == train.tolist()
     assert sorted(manifest['images']['val'].values()) == val.tolist()
 

@@ -1,12 +1,13 @@
 """Pure rendering of the demo digits: split, labels, boundary band, rotation margin."""
 from softeq_lab.digits import render as dd
+from softeq_lab.digits.scans import load_digit_scans
 import numpy as np
 import pytest
 
 
 @pytest.fixture(scope='module')
 def scans_and_digits():
-    return dd.load_digit_scans()
+    return load_digit_scans()
 
 
 def _segmentation_samples(scans, digits, count, seed=0, **kwargs):

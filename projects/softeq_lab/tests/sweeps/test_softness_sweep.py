@@ -310,7 +310,8 @@ def test_with_softness_sets_every_kind_or_only_the_named_ones():
 def test_classification_rows_and_plot_read_the_rotated_accuracy_keys(tmp_path):
     """The classification branch without training: task, row, CSV and plot."""
     from softeq_lab.sweeps.plan import record_row
-    from softeq_lab.sweeps.results import evaluation_task, plot_tradeoff, write_csv
+    from softeq_lab.csv_rows import write_csv
+    from softeq_lab.sweeps.results import evaluation_task, plot_tradeoff
     from mmsofteq.apis import RunRecord
 
     cfg = Config(dict(test_cfg=dict(type='mmsofteq.RotatedTestLoop'),

@@ -1,0 +1,24 @@
+"""The one CSV writer of the experiments (sweeps, multi-seed runs, the digits experiments)."""
+from __future__ import annotations
+
+import csv
+import os
+import os.path as osp
+from typing import Any, Mapping, Optional, Sequence
+
+
+def write_csv(rows: Sequence[Mapping[str, Any]], path: str,
+              columns: Optional[Sequence[str]] = None) -> str:
+    """Write ``rows`` (dicts) to ``path`` (folders made); ``columns``: those keys in that order
+    (default: every key, in first-seen order; a missing value is written empty). Returns
+    ``path``."""
+    if columns is None:
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    with open(path, 'w', newline='', encoding='utf-8') as file:
+        writer = csv.DictWriter(file, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: row.get(key, '') for key in columns})
+    return path
