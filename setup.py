@@ -8,6 +8,7 @@ setup(
     long_description=open('README.md', encoding='utf-8').read() if __import__('os').path.exists(
         'README.md') else '',
     long_description_content_type='text/markdown',
+    license='Apache-2.0',
     packages=find_packages(include=['mmsofteq', 'mmsofteq.*']),
     python_requires='>=3.9',
     install_requires=[

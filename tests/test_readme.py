@@ -4,9 +4,9 @@ the README's test command, and the "adopt it in your own config" snippet builds 
 model through the real config machinery (both the wrapper and the hook form). The same path
 and command checks hold for every page of ``docs/`` and for ``configs/README.md``.
 
-What the commands *do* is tested elsewhere: ``make demo`` by tests/tools (run_demo), training
-and dist launchers by tests/tools/test_launchers.py, export by
-tests/tools/test_export_checkpoint.py.
+What the commands *do* is tested elsewhere: ``make demo`` by
+projects/softeq_lab/tests/demo/test_run_demo.py, training and dist launchers by
+tests/tools/test_launchers.py, export by tests/tools/test_export_checkpoint.py.
 """
 import glob
 import importlib
@@ -20,7 +20,7 @@ from mmengine.config import Config
 
 README = osp.join(REPO, 'README.md')
 #: Every page whose paths and tool commands are checked (relative to the repository).
-DOCUMENTS = ['README.md', 'configs/README.md'] + sorted(
+DOCUMENTS = ['README.md', 'configs/README.md', 'projects/softeq_lab/README.md'] + sorted(
     osp.relpath(path, REPO) for path in glob.glob(osp.join(REPO, 'docs', '*.md')))
 #: Placeholders the README uses for user-provided values, and what stands in for them here.
 PLACEHOLDERS = {'CONFIG': 'configs/segformer_softeq_voc.py', 'CKPT': 'work_dirs/x/iter_1.pth',
