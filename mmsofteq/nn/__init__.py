@@ -1,16 +1,17 @@
 """Injection of soft-equivariance projections into built models.
 
 ``config`` (the ``softeq`` dict) → ``rules`` (which tensors of which backbone) → ``injection``
-(projectors, decisions, report) → ``reparam`` (``W_eff = P·θ`` on the module's own Parameter)
-→ ``export`` (``P·θ`` written back, base classes restored).
+(projectors, decisions, report) → ``reparam`` (``W_eff = P·θ`` on the module's own Parameter,
+``P`` applied as its ``projections`` object says) → ``export`` (``P·θ`` written back, base
+classes restored).
 """
 from . import checkpoint_guard
 from .asymmetry import measure_asymmetry
 from .config import CONFIG_KEYS, DEFAULT_KIND, SoftEqConfig
 from .export import export_model
 from .injection import inject_soft_equivariance, softeq_config, softeq_report
-from .reparam import (BUFFER_PREFIX, GridProjection, KernelProjection, OffsetGridProjection,
-                      effective_state_dict, is_swapped, project_parameter,
+from .projections import GridProjection, KernelProjection, OffsetGridProjection
+from .reparam import (BUFFER_PREFIX, effective_state_dict, is_swapped, project_parameter,
                       projected_parameters, raw_parameters)
 from .report import ProjectedTensor, ProjectionReport, UntouchedTensor
 from .sampling_grids import GridOffset, grid_offset, off_centre_layers

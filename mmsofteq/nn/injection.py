@@ -38,12 +38,12 @@ from torch import nn
 
 from ..projection import invariant_projector
 from .config import SoftEqConfig
-from .reparam import (GridProjection, KernelProjection, OffsetGridProjection, project_parameter,
-                      swap_class)
 from .asymmetry import measure_asymmetry
 from .checkpoint_guard import declare_reparameterised
+from .projections import KernelProjection, Projection
+from .reparam import project_parameter, swap_class
 from .report import ProjectedTensor, ProjectionReport, UntouchedTensor
-from .rules import AUTO, GRID_TARGETS, Rule, class_keys, known_backbones, rules_for, type_keys
+from .rules import AUTO, Rule, class_keys, known_backbones, rules_for, type_keys
 from .structure import (OFFSET_CONV_REASON, REL_POS_TABLE, UNPROJECTED_SPATIAL, auto_rules,
                         is_kernel_module, offset_convs, position_grid, rules_literal,
                         unfold_window)
@@ -56,10 +56,8 @@ class _Candidate:
     name: str  # state-dict key
     owner: nn.Module
     param: str
-    target: str  # 'kernel' | 'pos_grid' | 'offset_grid'
+    projection: Optional[Projection] = None  # where and how P acts (None: no projection fits)
     kind: Optional[str] = None
-    grid: Optional[tuple] = None  # (h, w) for grids, (kh, kw) for kernels
-    prefix_tokens: int = 0  # pos_grid: leading tokens; offset_grid: trailing (extra) rows
     reason: Optional[str] = None  # set when the tensor stays untouched
 
     @property
@@ -218,13 +216,13 @@ def _collect_candidates(model: nn.Module, backbones: list[_Backbone],
         if not is_kernel_module(module):
             continue
         name = _join(path, 'weight')
-        candidate = _Candidate(name, module, 'weight', 'kernel',
-                               grid=tuple(module._parameters['weight'].shape[2:]))
+        candidate = _Candidate(name, module, 'weight', KernelProjection(
+            tuple(module._parameters['weight'].shape[2:])))
         backbone = next((b for b in backbones if b.relative(name) is not None), None)
         if backbone is not None:
             relative = backbone.relative(name)
             for index, rule in enumerate(backbone.rules):
-                if rule.target == 'kernel' and rule.matches(relative):
+                if rule.projection is KernelProjection and rule.matches(relative):
                     rule_hits[(backbone.path, index)] += 1
                     if candidate.kind is None:
                         candidate.kind = rule.kind
@@ -244,7 +242,7 @@ def _collect_candidates(model: nn.Module, backbones: list[_Backbone],
 
     for backbone in backbones:
         for index, rule in enumerate(backbone.rules):
-            if rule.target not in GRID_TARGETS:
+            if rule.projection is KernelProjection:
                 continue
             for relative, parameter in backbone.module.named_parameters():
                 if not rule.matches(relative):
@@ -255,8 +253,9 @@ def _collect_candidates(model: nn.Module, backbones: list[_Backbone],
                     continue
                 owner_path, _, param = relative.rpartition('.')
                 owner = backbone.module.get_submodule(owner_path)
-                make = _pos_grid_candidate if rule.target == 'pos_grid' else _offset_grid_candidate
-                candidates.append(make(name, owner, param, parameter, rule, backbone))
+                projection = rule.projection.for_rule(rule, backbone.key, name, parameter,
+                                                      backbone.module, owner)
+                candidates.append(_Candidate(name, owner, param, projection, kind=rule.kind))
 
     known = {c.name for c in candidates}
     for backbone in backbones:
@@ -270,10 +269,9 @@ def _collect_candidates(model: nn.Module, backbones: list[_Backbone],
             rule = backbone.rules[index]
             if rule.optional:
                 continue
-            domain = ('Conv2d weight (nor deformable-conv weight)' if rule.target == 'kernel'
-                      else 'parameter')
             raise ValueError(f'softeq rule {rule.as_dict()} of {backbone.key} (module '
-                             f"'{path or '<model>'}') matches no {domain}; fix its pattern "
+                             f"'{path or '<model>'}') matches no {rule.projection.rule_domain}; "
+                             'fix its pattern '
                              '(searched in names relative to the backbone) or replace the '
                              f"backbone's rules with softeq.rules={{'{backbone.key}': [...]}}")
     for pattern, hits in include_hits.items():
@@ -285,38 +283,6 @@ def _collect_candidates(model: nn.Module, backbones: list[_Backbone],
 
 def _search(pattern: str, name: str) -> bool:
     return re.search(pattern, name) is not None
-
-
-def _pos_grid_candidate(name: str, owner: nn.Module, param: str, parameter: torch.Tensor,
-                        rule: Rule, backbone: _Backbone) -> _Candidate:
-    height, width = rule.grid_shape(backbone.module)
-    if parameter.dim() != 3:
-        raise ValueError(f'{name}: a pos_grid rule needs a (1, tokens, channels) tensor, got '
-                         f'shape {tuple(parameter.shape)}')
-    prefix = parameter.shape[1] - height * width
-    if prefix < 0:
-        raise ValueError(f'{name}: {parameter.shape[1]} tokens cannot hold the {height}x{width} '
-                         f'grid given by rule {rule.as_dict()} of {backbone.key}')
-    return _Candidate(name, owner, param, 'pos_grid', kind=rule.kind, grid=(height, width),
-                      prefix_tokens=prefix)
-
-
-def _offset_grid_candidate(name: str, owner: nn.Module, param: str, parameter: torch.Tensor,
-                           rule: Rule, backbone: _Backbone) -> _Candidate:
-    """A relative-position table ``(L, heads)``: ``rule.grid`` (resolved on the table's owner)
-    is the window ``(Wh, Ww)``, the first ``(2Wh-1)(2Ww-1)`` rows are its offset grid."""
-    window_h, window_w = rule.grid_shape(owner)
-    height, width = 2 * window_h - 1, 2 * window_w - 1
-    if parameter.dim() != 2:
-        raise ValueError(f'{name}: an offset_grid rule needs an (offsets, heads) table, got shape '
-                         f'{tuple(parameter.shape)}')
-    extra = parameter.shape[0] - height * width
-    if extra < 0:
-        raise ValueError(f'{name}: {parameter.shape[0]} rows cannot hold the {height}x{width} '
-                         f'offsets of the {window_h}x{window_w} window given by rule '
-                         f'{rule.as_dict()} of {backbone.key}')
-    return _Candidate(name, owner, param, 'offset_grid', kind=rule.kind, grid=(height, width),
-                      prefix_tokens=extra)
 
 
 def _unprojectable(backbone: _Backbone, known: set[str]) -> list[_Candidate]:
@@ -344,7 +310,7 @@ def _unprojectable(backbone: _Backbone, known: set[str]) -> list[_Candidate]:
                           f'token(s)); no pos_grid rule of {backbone.key} matches')
             else:
                 continue
-            found.append(_Candidate(name, module, param, 'kernel', reason=reason))
+            found.append(_Candidate(name, module, param, reason=reason))
         window = unfold_window(module)
         if window is None:
             continue
@@ -352,7 +318,7 @@ def _unprojectable(backbone: _Backbone, known: set[str]) -> list[_Candidate]:
             name = _join(backbone.path, _join(path, f'{child_path}.weight'))
             if isinstance(child, nn.Linear) and name not in known:
                 found.append(_Candidate(
-                    name, child, 'weight', 'kernel',
+                    name, child, 'weight',
                     reason=(f'Linear over nn.Unfold {window[0]}x{window[1]} windows (patch '
                             'merging): a spatial kernel stored as a Linear after a norm over '
                             'the window, not a Conv2d; not projected')))
@@ -382,7 +348,7 @@ def _unprojected_spatial(model: nn.Module, known: set[str],
                 continue
             if not any(b.relative(name) is not None for b in backbones):
                 reason = f'outside the ruled backbone(s); {reason}'
-            found.append(_Candidate(name, module, param, 'kernel', reason=reason))
+            found.append(_Candidate(name, module, param, reason=reason))
     return found
 
 
@@ -391,14 +357,14 @@ def _decide(candidate: _Candidate, config: SoftEqConfig) -> None:
     if candidate.reason is not None:
         return
     excluded = [pattern for pattern in config.exclude if _search(pattern, candidate.name)]
-    height, width = candidate.grid
+    height, width = candidate.projection.grid
     if excluded:
         candidate.reason = f'excluded by softeq.exclude {excluded[0]!r}'
     elif height != width:
-        what = dict(kernel='kernel', pos_grid='position grid',
-                    offset_grid='offset grid')[candidate.target]
-        candidate.reason = f'non-square {what} {height}x{width}: no rotation projector'
-    elif candidate.target == 'kernel' and height < config.min_kernel_size:
+        candidate.reason = (f'non-square {candidate.projection.noun} {height}x{width}: no '
+                            'rotation projector')
+    elif isinstance(candidate.projection, KernelProjection) and \
+            height < config.min_kernel_size:
         candidate.reason = f'kernel {height}x{width} < min_kernel_size={config.min_kernel_size}'
 
 
@@ -509,16 +475,17 @@ def inject_soft_equivariance(model: nn.Module, softeq: SoftEqLike, *,
                                                     candidate.reason))
             continue
         softness = config.softness_for(candidate.kind)
-        size = candidate.grid[0]
+        projection = candidate.projection
+        size = projection.grid[0]
         projector = None
         if softness < 1.0:
             projector = invariant_projector(
                 config.group, size, softness=softness, cutoff=config.cutoff,
                 decay=config.decay, method=config.method, rounding=config.rounding,
                 generator=config.generator, angle_range=config.angle_range,
-                side='kernel' if candidate.target == 'kernel' else 'data')
+                side=projection.side)
         entry = ProjectedTensor(candidate.name, candidate.shape, candidate.kind,
-                                candidate.target, size, softness,
+                                projection.target, size, softness,
                                 None if projector is None else projector.certificate)
         report.projected.append(entry)
         if not entry.identity:
@@ -532,10 +499,7 @@ def inject_soft_equivariance(model: nn.Module, softeq: SoftEqLike, *,
         theta = candidate.owner._parameters[candidate.param]
         dtype = theta.dtype if theta.is_floating_point() else torch.float32
         matrix = projector.as_tensor(dtype, theta.device).clone()
-        projection = (KernelProjection() if candidate.target == 'kernel' else
-                      GridProjection(candidate.prefix_tokens) if candidate.target == 'pos_grid'
-                      else OffsetGridProjection(candidate.prefix_tokens))
-        project_parameter(candidate.owner, candidate.param, projection, matrix)
+        project_parameter(candidate.owner, candidate.param, candidate.projection, matrix)
     for module in [model] + [b.module for b in backbones]:
         if callable(getattr(module, 'init_weights', None)):
             swap_class(module)

@@ -1,6 +1,6 @@
 """Re-parameterise a module's own Parameter as ``W_eff = P·θ`` without renaming or replacing it.
 
-``project_parameter(module, 'weight', KernelProjection(), P)`` swaps ``module.__class__`` for
+``project_parameter(module, 'weight', KernelProjection((3, 3)), P)`` swaps ``module.__class__`` for
 a subclass of its class (:func:`mmsofteq.nn.class_swap.swap_in` with
 :class:`SoftEqModuleMixin`) whose ``__getattr__`` answers
 ``module.weight`` with ``P·θ``, computed on every access from ``θ = module._parameters['weight']``
@@ -51,13 +51,13 @@ from __future__ import annotations
 
 import contextlib
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any, Dict, Iterator, Union
+from typing import Any, Dict, Iterator
 
 import torch
 from torch import nn
 
 from .class_swap import SwappableMixin, swap_in, swap_out, without_mixin
+from .projections import Projection
 
 _raw_depth = 0
 #: Instance-dict keys of a projected module: tensors a wrapper set as attributes, moved aside
@@ -89,79 +89,6 @@ def raw_parameters() -> Iterator[None]:
         yield
     finally:
         _raw_depth -= 1
-
-
-@dataclass(frozen=True)
-class KernelProjection:
-    """Conv kernel ``θ (O, I, k, k)``: ``W_eff[o, i] = P vec(θ[o, i])`` (``P`` is ``k² x k²``,
-    symmetric, acting on the row-major flattened ``k x k`` slice)."""
-
-    def __call__(self, theta: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:
-        return torch.matmul(theta.flatten(2), projector).reshape(theta.shape)
-
-    def fields(self, theta: torch.Tensor) -> torch.Tensor:
-        """The ``(O·I, k²)`` slices ``P`` acts on."""
-        return theta.flatten(2).reshape(-1, theta.shape[-2] * theta.shape[-1])
-
-    def describe(self) -> str:
-        return 'kernel'
-
-
-@dataclass(frozen=True)
-class GridProjection:
-    """Position embedding ``θ (1, prefix + h·w, C)``: ``pos_eff[:, prefix:] = P θ[:, prefix:]``
-    (``P`` is ``h·w x h·w`` on the row-major grid); the ``prefix`` cls/register tokens are
-    returned unchanged."""
-
-    prefix_tokens: int = 0
-
-    def __call__(self, theta: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:
-        grid = torch.matmul(projector, theta[:, self.prefix_tokens:])
-        if self.prefix_tokens == 0:
-            return grid
-        return torch.cat((theta[:, :self.prefix_tokens], grid), dim=1)
-
-    def fields(self, theta: torch.Tensor) -> torch.Tensor:
-        """The ``(C, h·w)`` grid channels ``P`` acts on."""
-        return theta[0, self.prefix_tokens:].T
-
-    def describe(self) -> str:
-        return f'grid(prefix={self.prefix_tokens})'
-
-
-@dataclass(frozen=True)
-class OffsetGridProjection:
-    """Relative-position bias table ``θ (n + extra, heads)`` whose first ``n = (2Wh-1)(2Ww-1)``
-    rows are the row-major grid of token offsets ``Δ = p - q`` (Swin, BEiT: row
-    ``(Δrow + Wh - 1)(2Ww - 1) + Δcol + Ww - 1``): ``table_eff[:n] = P θ[:n]`` (``P`` is
-    ``n x n`` on that grid); the ``extra_rows`` trailing rows (BEiT's cls-token biases) are
-    returned unchanged.
-
-    A rotation of the image by ``R`` moves tokens ``p -> Rp`` and offsets ``Δ -> RΔ``, i.e. it
-    rotates the offset grid about its centre cell ``Δ = 0`` exactly as it rotates a position
-    grid about its centre, rows being the image's rows: a bias ``B(Δ)`` that is invariant
-    under that rotation gives attention logits that permute with the tokens. (A transposed or
-    sign-flipped index would give the same invariant subspace: transposes and ``-I`` normalise
-    the rotation group.)
-    """
-
-    extra_rows: int = 0
-
-    def __call__(self, theta: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:
-        if self.extra_rows == 0:
-            return torch.matmul(projector, theta)
-        rows = theta.shape[0] - self.extra_rows
-        return torch.cat((torch.matmul(projector, theta[:rows]), theta[rows:]), dim=0)
-
-    def fields(self, theta: torch.Tensor) -> torch.Tensor:
-        """The ``(heads, n)`` offset-grid columns ``P`` acts on."""
-        return theta[:theta.shape[0] - self.extra_rows].T
-
-    def describe(self) -> str:
-        return f'offset_grid(extra_rows={self.extra_rows})'
-
-
-Projection = Union[KernelProjection, GridProjection, OffsetGridProjection]
 
 
 class SoftEqModuleMixin(SwappableMixin):
@@ -296,7 +223,7 @@ def _cacheable(module: nn.Module, theta: torch.Tensor) -> bool:
     return not (torch.is_autocast_enabled('cpu') or torch.is_autocast_enabled('cuda'))
 
 
-def _cached_projection(module: nn.Module, name: str, projection: 'Projection',
+def _cached_projection(module: nn.Module, name: str, projection: Projection,
                        theta: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:
     """``projection(θ, P)`` computed once and reused while ``θ`` and ``P`` are unchanged.
 
@@ -345,8 +272,9 @@ def project_parameter(module: nn.Module, name: str, projection: Projection,
     Args:
         module: owner of the Parameter ``name`` (it stays the same object, same name).
         name: a key of ``module._parameters``.
-        projection: ``KernelProjection()``, ``GridProjection(prefix_tokens)`` or
-            ``OffsetGridProjection(extra_rows)``.
+        projection: how ``P`` acts on ``θ`` (:mod:`mmsofteq.nn.projections`):
+            ``KernelProjection(grid)``, ``GridProjection(grid, prefix_tokens)`` or
+            ``OffsetGridProjection(grid, extra_rows)``.
         projector: ``P`` as a tensor; stored (as given) in the non-persistent buffer
             ``BUFFER_PREFIX + name``, so ``.to()``/``.half()`` move it with the module.
     """

@@ -39,16 +39,16 @@ import difflib
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Type, Union
 
 from torch import nn
 
+from .projections import PROJECTIONS, Projection
+
 #: Kinds of projected tensors (keys of a per-kind softness dict).
 KINDS = ('patch_embed', 'pos_embed', 'conv', 'rel_pos')
-#: How a matched tensor is projected.
-TARGETS = ('kernel', 'pos_grid', 'offset_grid')
-#: Targets whose ``grid`` is required (they act on data-side fields, not on kernels).
-GRID_TARGETS = ('pos_grid', 'offset_grid')
+#: How a matched tensor is projected (the names of :data:`~mmsofteq.nn.projections.PROJECTIONS`).
+TARGETS = tuple(PROJECTIONS)
 #: Rule-dict keys accepted from configs.
 RULE_KEYS = ('kind', 'pattern', 'target', 'grid', 'optional')
 #: The value of ``softeq.rules`` that infers rules for backbones without any.
@@ -94,13 +94,10 @@ class Rule:
         except re.error as error:
             raise ValueError(f'rule pattern {self.pattern!r} is not a valid regex: '
                              f'{error}') from None
-        if self.target in GRID_TARGETS:
+        if self.projection.rule_grid is not None:
             if self.grid is None:
-                example = ("an attribute path on the backbone such as 'patch_resolution', "
-                           'or (h, w)' if self.target == 'pos_grid' else
-                           "the token window: an attribute path on the table's module such "
-                           "as 'window_size', or (Wh, Ww)")
-                raise ValueError(f"a rule with target={self.target!r} needs grid= ({example})")
+                raise ValueError(f'a rule with target={self.target!r} needs grid= '
+                                 f'({self.projection.rule_grid})')
             if isinstance(self.grid, list):
                 object.__setattr__(self, 'grid', tuple(self.grid))
             if isinstance(self.grid, tuple) and not (
@@ -112,6 +109,11 @@ class Rule:
         elif self.grid is not None:
             raise ValueError(f"rule grid is only used with target='pos_grid' or 'offset_grid', "
                              f'got grid={self.grid!r} with target={self.target!r}')
+
+    @property
+    def projection(self) -> Type[Projection]:
+        """The projection class ``target`` names (:mod:`mmsofteq.nn.projections`)."""
+        return PROJECTIONS[self.target]
 
     def matches(self, name: str) -> bool:
         return re.search(self.pattern, name) is not None

@@ -9,7 +9,8 @@ from torch import nn
 from mmsofteq.nn import export_model, is_swapped
 from mmsofteq.nn.class_swap import (SwappableMixin, class_stack, swap_in, swap_out,
                                     swapped_class)
-from mmsofteq.nn.reparam import KernelProjection, project_parameter
+from mmsofteq.nn.projections import KernelProjection
+from mmsofteq.nn.reparam import project_parameter
 
 
 class Doubling(SwappableMixin):
@@ -58,7 +59,7 @@ def test_stacked_swaps_pickle_deep_copy_and_swap_out_in_any_order():
 
 def test_projected_module_under_another_swap_inits_theta_pickles_and_exports():
     conv = InitialisedConv(1, 1, 3)
-    project_parameter(conv, 'weight', KernelProjection(), torch.full((9, 9), 1 / 9))
+    project_parameter(conv, 'weight', KernelProjection((3, 3)), torch.full((9, 9), 1 / 9))
     swap_in(conv, Shifting)
     conv.init_weights()  # runs inside raw_parameters(): writes θ, no recursion
     assert torch.equal(conv._parameters['weight'], torch.ones(1, 1, 3, 3))

@@ -8,7 +8,8 @@ from fixtures.tiny_models import (build, classifier, mit, mmseg_resnet, mmseg_vi
                                   pretrain_vit)
 from torch import nn
 
-from mmsofteq.nn import SoftEqConfig, inject_soft_equivariance, is_swapped, register_rules
+from mmsofteq.nn import (SoftEqConfig, inject_soft_equivariance, is_swapped, projected_parameters,
+                         register_rules)
 from mmsofteq.nn import rules as rules_module
 from mmsofteq.nn import softeq_report
 
@@ -136,6 +137,11 @@ def test_dinov2_and_deit_archs():
     kernel = next(e for e in report.projected if e.kind == 'patch_embed')
     assert kernel.grid_size == 14 and kernel.certificate.total == 196
     assert dinov2.__dict__['_softeq_projections']['pos_embed'].prefix_tokens == 1
+    # each projection carries where P acts: its grid, the projector's side, its rule target
+    projections = {name: module.__dict__['_softeq_projections'][name]
+                   for _, module, name in projected_parameters(dinov2)}
+    assert [(p.target, p.side, p.grid) for p in projections.values()] == [
+        ('pos_grid', 'data', (4, 4)), ('kernel', 'kernel', (14, 14))]
     deit = build('mmpretrain', dict(type='DistilledVisionTransformer', arch='deit-tiny',
                                     img_size=32, patch_size=8))
     inject_soft_equivariance(deit, dict(group='C4', softness=0.0), log=False)

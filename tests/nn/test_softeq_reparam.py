@@ -196,12 +196,12 @@ def test_a_shadowed_parameter_name_is_refused():
     conv.register_parameter('kernel_param', torch.nn.Parameter(torch.zeros(1)))
     projector = torch.eye(9)
     with pytest.raises(ValueError, match='no parameter'):
-        project_parameter(conv, 'kernel', KernelProjection(), projector)
+        project_parameter(conv, 'kernel', KernelProjection((3, 3)), projector)
     PropertyConv.kernel_param = property(lambda self: None)
     with pytest.raises(ValueError, match='shadowed by a class or instance attribute'):
-        project_parameter(conv, 'kernel_param', KernelProjection(), projector)
+        project_parameter(conv, 'kernel_param', KernelProjection((3, 3)), projector)
     assert not is_swapped(conv)
-    project_parameter(conv, 'weight', KernelProjection(), projector)
+    project_parameter(conv, 'weight', KernelProjection((3, 3)), projector)
     assert is_swapped(conv) and torch.equal(conv.weight, conv._parameters['weight'])
 
 
