@@ -19,7 +19,7 @@ from .config import (HOW_TO_ADD_SOFTEQ, SOFTEQ_PLACES, SoftEqPlace, build_model_
 from .equivariance_profile import (EquivarianceProfile, check_equivariance,
                                    profile_equivariance, suggested_softeq)
 from .runs import (TEST_BEST_FILE, RunRecord, StaleRunError, best_checkpoint, check_run_dir,
-                   latest_checkpoint, run_softness, save_best_keys, write_json,
+                   latest_checkpoint, run_config, save_best_keys, write_json,
                    write_test_best)
 
 __all__ = [
@@ -30,5 +30,5 @@ __all__ = [
     'plain_config', 'plain_model_config', 'quiet_logging', 'softeq_of_config', 'with_softeq',
     'EquivarianceProfile', 'check_equivariance', 'profile_equivariance', 'suggested_softeq',
     'RunRecord', 'StaleRunError', 'best_checkpoint', 'check_run_dir', 'latest_checkpoint',
-    'run_softness', 'save_best_keys', 'TEST_BEST_FILE', 'write_json', 'write_test_best'
+    'run_config', 'save_best_keys', 'TEST_BEST_FILE', 'write_json', 'write_test_best'
 ]

@@ -1,7 +1,7 @@
 """Crash-safe runs: train and evaluate one config with mmengine's ``Runner``, so that running
-it again continues where it stopped. Used by ``projects/softeq_lab/softeq_lab/sweeps/softness_sweep.py`` (one run
-per softness), ``projects/softeq_lab/softeq_lab/sweeps/multi_seed.py`` (one run per seed) and
-``projects/softeq_lab/softeq_lab/demo/run_demo.py`` (one run per demo stage).
+it again continues where it stopped (:func:`run_config`). Used by the experiments project
+(``projects/softeq_lab``): its softness sweep (one run per softness), multi-seed runs (one run
+per seed) and demo (one run per stage).
 
 Each run lives in its own work dir (``<sweep dir>/softness_<s>``) holding mmengine's usual
 files (config as run, logs, checkpoints) and ``softness_sweep.json``, a :class:`RunRecord`
@@ -55,7 +55,9 @@ class StaleRunError(RuntimeError):
 class RunRecord:
     """The state of one run, as stored in ``<run dir>/softness_sweep.json``."""
 
-    softness: float
+    #: the run's scalar softness (a sweep's value), or ``None``: the config's own (a per-kind
+    #: dict, a seed run); records of earlier versions store NaN there, read as ``None``
+    softness: Optional[float]
     fingerprint: str
     mode: str
     stage: str = 'started'
@@ -73,7 +75,10 @@ class RunRecord:
         with open(path, encoding='utf-8') as file:
             data = json.load(file)
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in names})
+        record = cls(**{key: value for key, value in data.items() if key in names})
+        if record.softness is not None and record.softness != record.softness:  # NaN
+            record.softness = None
+        return record
 
     def save(self, run_dir: str) -> None:
         """Write the record atomically (a crash never leaves half a file)."""
@@ -197,30 +202,31 @@ def _init_weights(runner) -> None:
         model.init_weights()
 
 
-def _same_value(a: Any, b: Any) -> bool:
-    """``a == b``, with NaN equal to NaN (runs whose softness is per kind store NaN)."""
-    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
-        return True
-    return a == b
+def _softness_key(softness: Optional[float]) -> Optional[float]:
+    """The recorded softness: a float, or ``None`` for none (NaN, as earlier callers passed)."""
+    return None if softness is None or softness != softness else float(softness)
 
 
-def _run_label(softness: float, seed: Optional[int]) -> str:
-    return f'seed {seed}' if seed is not None else f'softness {softness:g}'
+def _run_label(softness: Optional[float], seed: Optional[int]) -> str:
+    if seed is not None:
+        return f'seed {seed}'
+    return 'run' if softness is None else f'softness {softness:g}'
 
 
-def check_run_dir(cfg: Config, run_dir: str, softness: float, mode: str,
+def check_run_dir(cfg: Config, run_dir: str, softness: Optional[float], mode: str,
                   seed: Optional[int] = None) -> Optional[RunRecord]:
     """The record in ``run_dir`` (``None`` if none); :class:`StaleRunError` if it was written
     for another config, softness, seed or mode."""
     if mode not in MODES:
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+    softness = _softness_key(softness)
     record = RunRecord.load(run_dir)
     if record is None:
         return None
     differs = [what for what, same in (
         ('config', record.fingerprint == config_fingerprint(cfg)),
         (f'mode ({record.mode!r} there, {mode!r} here)', record.mode == mode),
-        (f'softness ({record.softness:g} there)', _same_value(record.softness, softness)),
+        (f'softness ({record.softness} there)', record.softness == softness),
         (f'seed ({record.seed} there)', record.seed == seed)) if not same]
     if differs:
         raise StaleRunError(
@@ -253,24 +259,27 @@ def best_checkpoint(cfg: Config, run_dir: str) -> Optional[str]:
     return max(found, key=osp.getmtime) if found else None
 
 
-def run_softness(cfg: Config, run_dir: str, softness: float, *, mode: str = 'train',
-                 resume: bool = False, seed: Optional[int] = None) -> tuple[RunRecord, bool]:
+def run_config(cfg: Config, run_dir: str, *, softness: Optional[float] = None,
+               seed: Optional[int] = None, mode: str = 'train',
+               resume: bool = False) -> tuple[RunRecord, bool]:
     """Train (``mode='train'``) and evaluate ``cfg`` in ``run_dir``; return (record, ran).
 
-    ``cfg`` already carries the softness (``sweep_plan.with_softness`` of the sweep tool) and
-    the seed (``seed``, recorded for multi-seed runs; ``softness`` may then be NaN). ``ran`` is
+    ``cfg`` already carries its softness and seed; ``softness`` (a sweep's scalar value) and
+    ``seed`` (a multi-seed run's) are recorded so that a run dir is never reused for another
+    value; ``None``: not part of what this run varies. ``ran`` is
     ``False`` when the record on disk was ``done`` and nothing was computed. After training,
     the test runs on the best checkpoint when the config keeps one (``save_best``), else on
     the trained model. See the module docstring for the stages; raises
     :class:`StaleRunError` when ``run_dir`` holds a record of another config, seed or mode.
     """
+    softness = _softness_key(softness)
     label = _run_label(softness, seed)
     record = check_run_dir(cfg, run_dir, softness, mode, seed)
     if record is not None and record.stage == 'done':
         _log(f'{label}: finished earlier, metrics read from {run_dir}')
         return record, False
     if record is None:
-        record = RunRecord(softness=float(softness), fingerprint=config_fingerprint(cfg),
+        record = RunRecord(softness=softness, fingerprint=config_fingerprint(cfg),
                            mode=mode, seed=seed)
         record.save(run_dir)
 

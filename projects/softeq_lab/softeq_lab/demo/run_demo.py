@@ -20,7 +20,7 @@ Segmentation (``--task seg``), the method's setting in miniature -- adapt a *pre
    ``demo_predictions.png``: for the same val images, one row per twin (image, ground
    truth, prediction, rotated image, prediction on it, eErr map).
 
-Every stage is a crash-safe run (``mmsofteq.apis.run_softness``): running the command
+Every stage is a crash-safe run (``mmsofteq.apis.run_config``): running the command
 again reuses finished stages of the same config (``--retrain`` starts over) and continues an
 interrupted one from its latest checkpoint. ``--task cls`` trains one soft-equivariant
 ResNet-18 from scratch on the classification set (no twin). See ``docs/demo_data.md``.
@@ -146,7 +146,7 @@ def stage_cfg(args, stage, load_from=None, validate=False):
 
 def run_stages(args):
     """Train and test every stage in order; returns ``{stage name: RunRecord}``."""
-    from mmsofteq.apis import StaleRunError, check_run_dir, run_softness, softeq_of_config
+    from mmsofteq.apis import StaleRunError, check_run_dir, run_config, softeq_of_config
 
     records = {}
     for stage in DEMO_TASKS[args.task].stages:
@@ -168,7 +168,7 @@ def run_stages(args):
             print(f'[demo] {stage.name}: {run_dir} holds a run of another configuration; '
                   'starting this stage over', flush=True)
             shutil.rmtree(run_dir)
-        record, ran = run_softness(cfg, run_dir, softness, mode='train', resume=True)
+        record, ran = run_config(cfg, run_dir, softness=softness, resume=True)
         print(f'[demo] {stage.name}: {"done" if ran else "reused"} in '
               f'{time.time() - start:.0f} s', flush=True)
         records[stage.name] = record
@@ -176,7 +176,7 @@ def run_stages(args):
 
 
 def _scalar_softness(softness):
-    return float(softness) if not isinstance(softness, dict) else float('nan')
+    return float(softness) if not isinstance(softness, dict) else None
 
 
 def draw(args, records):

@@ -3,7 +3,7 @@
 The paper reports means over 5 seeds. Seed ``S`` sets ``randomness.seed=S`` and the ``seed``
 of every ``mmsofteq.SeededSplitDataset`` in the train / val / test loaders (the paper's
 protocol splits by the run seed: VOC 90/10, CIFAR 80/20), then runs ``Runner.train()`` and
-``Runner.test()`` in ``WORK_DIR/seed_<S>`` as a crash-safe run (``mmsofteq.apis.run_softness``):
+``Runner.test()`` in ``WORK_DIR/seed_<S>`` as a crash-safe run (``mmsofteq.apis.run_config``):
 a config that keeps its best checkpoint (``CheckpointHook(save_best=...)``, the paper configs)
 is tested on it. Running the same command again skips finished seeds; ``--resume`` continues
 an interrupted training from its latest checkpoint. ``WORK_DIR/multi_seed.json`` (rewritten
@@ -163,7 +163,7 @@ def run_seeds(cfg, seeds: List[int], work_dir: str, *, resume: bool, config_path
     these seeds and the finished runs of the same config in ``work_dir`` (earlier commands)."""
     from mmengine.logging import print_log
 
-    from mmsofteq.apis import run_softness
+    from mmsofteq.apis import run_config
 
     task = evaluation_task(cfg)
     os.makedirs(work_dir, exist_ok=True)
@@ -174,7 +174,7 @@ def run_seeds(cfg, seeds: List[int], work_dir: str, *, resume: bool, config_path
         run_dir = osp.join(work_dir, f'seed_{seed}')
         print_log(f'[multi seed] seed {seed} in {run_dir} (randomness.seed and {splits} '
                   'data-split seed(s) set)', logger='current')
-        record, _ = run_softness(seed_cfg, run_dir, float('nan'), seed=seed, resume=resume)
+        record, _ = run_config(seed_cfg, run_dir, seed=seed, resume=resume)
         runs[str(seed)] = dict(metrics=record.metrics, checkpoint=record.checkpoint,
                                run_dir=run_dir)
         summary = write_summary(runs, work_dir, task=task, config_path=config_path)

@@ -22,7 +22,7 @@ from softeq_lab.sweeps.results import (RUN_COLUMNS, TASK_METRICS, evaluation_tas
 from softeq_lab.sweeps.softness import (check_kinds, check_softness_values, run_dir_name,
                                         softeq_location, with_softness)
 
-from mmsofteq.apis import RunRecord, check_run_dir, run_softness
+from mmsofteq.apis import RunRecord, check_run_dir, run_config
 
 CSV_NAME = 'softness_sweep.csv'
 PLOT_NAME = 'softness_sweep.png'
@@ -103,7 +103,8 @@ def run_sweep(cfg: Config, softness_values: Iterable[Any], work_dir: str, *,
         check_run_dir(run_cfg, run_dir, softness, mode)
     rows, ran = [], []
     for softness, run_dir, run_cfg in plan.runs:
-        record, computed = run_softness(run_cfg, run_dir, softness, mode=mode, resume=resume)
+        record, computed = run_config(run_cfg, run_dir, softness=softness, mode=mode,
+                                      resume=resume)
         rows.append(record_row(record, plan.task, run_dir))
         if computed:
             ran.append(softness)
