@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..engine.runner import AngleSampler, parse_angle_spec
+from ..nn.evaluation_angles import AngleSampler, parse_angle_spec
 from .config import is_rotated_loop_config
 
 

@@ -48,10 +48,8 @@ from scipy.sparse import csr_matrix, diags, identity
 from .generator import Generator
 from .grid import (quarter_turn_operator, reflection_operator, resampled_rotation_sparse,
                    symmetry_adapted_blocks)
-from .group import Group
+from .group import DEFAULT_ANGLE_RANGE, Group
 
-#: The rotated evaluation's default angles (degrees), ``mmsofteq.RotatedValLoop``.
-DEFAULT_ANGLE_RANGE = (-30.0, 30.0)
 #: Midpoint-rule step (degrees) of a continuous angle range.
 DEFAULT_ANGLE_STEP = 0.5
 

@@ -60,6 +60,10 @@ GROUP_NAMES_HELP = "'SO2', 'O2', 'SO3', 'C<n>' or 'D<n>' (n >= 1, e.g. 'C4', 'C8
 PLANAR_GROUP_NAMES_HELP = "'SO2', 'O2', 'C<n>' or 'D<n>' (n >= 1, e.g. 'C4', 'C8', 'D4')"
 #: How rotations of a grid are discretised (``generator=`` of the projectors and ``softeq``).
 DISCRETISATIONS = ('resampled', 'spectral', 'bilinear')
+#: The rotated evaluation's default angles ``U(low, high)`` (degrees): ``mmsofteq.RotatedValLoop``
+#: draws them (``mmsofteq.nn.evaluation_angles``), and the continuous groups' ``'resampled'``
+#: generator and asymmetry measure use them unless given another ``angle_range``.
+DEFAULT_ANGLE_RANGE = (-30.0, 30.0)
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ class Group:
     def generators(self, space: 'Space', on_grid: bool | None = None,
                    all_reflections: bool = False,
                    discretisation: str = 'spectral',
-                   angle_range: tuple = (-30.0, 30.0)) -> tuple[Generator, ...]:
+                   angle_range: tuple = DEFAULT_ANGLE_RANGE) -> tuple[Generator, ...]:
         """The group's generators realised on ``space``.
 
         Lists are aligned across spaces given the same ``on_grid`` (default: whether ``space``

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
 
 from ..groups import parse_group
+from ..nn.evaluation_angles import AngleSampler
 from ..utils import quarter_turns, rotate_field, rotate_label_map, rotation_valid_mask
 
 #: Groups realised by quarter turns and the flip only (exact on square fields).
@@ -214,43 +215,20 @@ def finite_group(name: str, exact: bool = False, who: str = 'this model') -> Fin
 
 
 # ---------------------------------------------------------------------- evaluation angles
-def _angle_config(angles: Any) -> Mapping[str, Any]:
-    if hasattr(angles, 'to_config'):
-        return angles.to_config()
-    if isinstance(angles, Mapping):
-        return angles
-    raise TypeError(f'angles must be an angle config dict (kind=...) or an AngleSampler, got '
-                    f'{type(angles).__name__}')
-
-
-def _describe_angles(config: Mapping[str, Any]) -> str:
-    kind = config.get('kind', 'uniform')
-    if kind == 'uniform':
-        return f"U({float(config.get('low', -30.0)):g}°, {float(config.get('high', 30.0)):g}°)"
-    if kind == 'cyclic':
-        return f"the cyclic angles of C{int(config['order'])}"
-    return f"the angles {list(config.get('values', []))}"
-
-
 def angles_outside_group(group: FiniteGroup, angles: Any) -> List[float]:
     """Evaluation angles (degrees) that are not rotations of ``group``.
 
     ``angles`` is a rotated loop's angle config (``dict(kind='uniform' | 'list' | 'cyclic',
-    ...)``) or an object with ``to_config()`` (``AngleSampler``). A continuous range
+    ...)``, ``None`` for the default) or an ``AngleSampler``. A continuous range
     ``low < high`` is reported as ``[low, high]``.
     """
-    config = _angle_config(angles)
-    kind = config.get('kind', 'uniform')
-    if kind == 'uniform':
-        low, high = float(config.get('low', -30.0)), float(config.get('high', 30.0))
-        candidates = [low] if low == high else [low, high]
-        if low != high:
-            return candidates  # a continuum always holds angles outside a finite group
-    elif kind == 'cyclic':
-        order = int(config['order'])
-        candidates = [360.0 * k / order for k in range(order)]
+    sampler = AngleSampler.from_config(angles)
+    if sampler.kind == 'uniform':
+        if sampler.low != sampler.high:
+            return [sampler.low, sampler.high]  # a continuum always holds angles outside
+        candidates = [sampler.low]
     else:
-        candidates = [float(v) for v in config.get('values', [])]
+        candidates = list(sampler.values or ())
     step = 360.0 / group.rotations
     outside = []
     for angle in candidates:
@@ -265,12 +243,10 @@ def evaluation_angle_warning(group: FiniteGroup, angles: Any, who: str) -> Optio
     wrapper is then no more invariant to them than the wrapped model), else ``None``."""
     if not angles_outside_group(group, angles):
         return None
-    config = _angle_config(angles)
     step = 360.0 / group.rotations
     return (f'{who}: group {group.name} holds rotations by multiples of {step:g}°, but the '
-            f'rotated evaluation draws {_describe_angles(config)}. Rotations outside the '
-            f'group are not undone, so the rotated metrics of this model measure how robust '
-            f'it is to them without a guarantee (for an exact check evaluate with '
-            f"angles=dict(kind='cyclic', order={group.rotations}), tools/test.py --angles "
+            f'rotated evaluation draws {AngleSampler.from_config(angles).describe()}. '
+            'Rotations outside the group are not undone, so the rotated metrics of this model '
+            'measure how robust it is to them without a guarantee (for an exact check evaluate '
+            f"with angles=dict(kind='cyclic', order={group.rotations}), tools/test.py --angles "
             f'c{group.rotations})')
-

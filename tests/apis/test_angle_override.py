@@ -7,8 +7,9 @@ from mmengine.registry import LOOPS, METRICS, DefaultScope
 
 import mmsofteq  # noqa: F401  (registers the loops and metrics)
 from mmsofteq.apis import apply_angle_override, is_rotated_loop_config
-from mmsofteq.engine.runner import AngleSampler, RotatedTestLoop, RotatedValLoop
+from mmsofteq.engine.runner import RotatedTestLoop, RotatedValLoop
 from mmsofteq.evaluation import RotatedAccuracy, RotatedIoUMetric
+from mmsofteq.nn.evaluation_angles import AngleSampler
 
 
 def rotated_config():

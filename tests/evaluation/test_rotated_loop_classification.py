@@ -6,7 +6,7 @@ from fixtures.rotated_eval import (MEAN, STD, OutputRecorder, PointwiseBackbone,
                                    ScoreFreeClassifier, build_classifier, classification_dataloader,
                                    classifier_cfg, make_runner, tiny_resnet_cfg, write_image_folder)
 
-from mmsofteq.engine.runner import AngleSampler
+from mmsofteq.nn.evaluation_angles import AngleSampler
 
 pytestmark = pytest.mark.slow  # real Runner / subprocess runs
 

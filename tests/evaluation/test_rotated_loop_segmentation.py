@@ -9,7 +9,8 @@ from fixtures.rotated_eval import (MEAN, NUM_VOC_CLASSES, STD, LogitFreeSegmento
 from mmseg.evaluation.metrics import IoUMetric
 from torch.utils.data import DataLoader
 
-from mmsofteq.engine.runner import AngleSampler, IndexedDataset, with_dataset_index
+from mmsofteq.engine.runner import IndexedDataset, with_dataset_index
+from mmsofteq.nn.evaluation_angles import AngleSampler
 
 pytestmark = pytest.mark.slow  # real Runner / subprocess runs
 

@@ -94,6 +94,7 @@ def test_labels_move_with_the_image_and_fill_ignore():
 
 @pytest.mark.parametrize('angles, outside', [
     (dict(kind='uniform', low=-30.0, high=30.0, seed=0), [-30.0, 30.0]),
+    (None, [-30.0, 30.0]),  # the rotated loops' default angles
     (dict(kind='uniform', low=90.0, high=90.0, seed=0), []),
     (dict(kind='cyclic', order=4, seed=0), []),
     (dict(kind='cyclic', order=2, seed=0), []),

@@ -161,8 +161,8 @@ class RotatedValLoop(_RotatedPassMixin, ValLoop):
         evaluator: evaluator config/instance, normally ``mmsofteq.RotatedIoUMetric`` or
             ``mmsofteq.RotatedAccuracy``.
         fp16: run both passes under autocast.
-        angles: angle config (see :mod:`mmsofteq.engine.runner.angles`); ``None`` means
-            ``dict(kind='uniform', low=-30.0, high=30.0, seed=0)``.
+        angles: angle config (see :mod:`mmsofteq.nn.evaluation_angles`); ``None`` means
+            its ``DEFAULT_ANGLES``, ``dict(kind='uniform', low=-30.0, high=30.0, seed=0)``.
         task: ``'auto'``, ``'segmentation'`` or ``'classification'``.
         ignore_index: label given to pixels rotated in from outside the view.
         rotated_metric: ``'auto'`` (default), a metric config dict or ``None``: the rotated

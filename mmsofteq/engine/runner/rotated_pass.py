@@ -23,10 +23,10 @@ import torch
 from mmengine.model import is_model_wrapper
 from mmengine.structures import BaseDataElement, PixelData
 
+from ...nn.evaluation_angles import AngleSampler
 from ...structures import rotated_fields as fields
 from ...structures.sample_checks import check_finite_inputs
 from ...utils.rotation import content_region, rotate_field, rotate_label_map, rotation_valid_mask
-from .angles import AngleSampler
 
 TASKS = ('auto', 'segmentation', 'classification')
 
@@ -150,7 +150,8 @@ class RotatedPredictionWriter:
     """Runs the rotated pass of a batch and writes it into the clean outputs (in place).
 
     Args:
-        angles: an :class:`AngleSampler` or its config dict (``None``: U(-30, 30), seed 0).
+        angles: an :class:`~mmsofteq.nn.evaluation_angles.AngleSampler` or its config dict
+            (``None``: :data:`~mmsofteq.nn.evaluation_angles.DEFAULT_ANGLES`).
         task: ``'segmentation'``, ``'classification'`` or ``'auto'`` (from the outputs:
             ``pred_sem_seg``/``gt_sem_seg`` means segmentation, ``pred_score``/
             ``pred_label``/``gt_label`` classification).

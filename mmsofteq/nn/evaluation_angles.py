@@ -18,17 +18,25 @@ Configuration (the ``angles`` argument of the rotated loops)::
 
 The command-line form (:func:`parse_angle_spec`) is ``uniform:LOW,HIGH``,
 ``list:A,B,...`` or ``cN``, each optionally followed by ``@SEED``.
+
+The default range is :data:`mmsofteq.groups.DEFAULT_ANGLE_RANGE` (the measure the projectors'
+``'resampled'`` generator is built for). This module is the one parser of angle configs: the
+rotated loops (``mmsofteq.engine``) draw with it and the wrapper models (``mmsofteq.models``)
+check their groups against it, which is why it sits in ``nn``, below both.
 """
 from __future__ import annotations
 
 import math
 import re
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ..groups import DEFAULT_ANGLE_RANGE
+
 ANGLE_KINDS = ('uniform', 'list', 'cyclic')
-DEFAULT_ANGLES: Dict[str, object] = dict(kind='uniform', low=-30.0, high=30.0, seed=0)
+DEFAULT_ANGLES: Dict[str, object] = dict(kind='uniform', low=DEFAULT_ANGLE_RANGE[0],
+                                         high=DEFAULT_ANGLE_RANGE[1], seed=0)
 
 
 class AngleSampler:
@@ -37,7 +45,8 @@ class AngleSampler:
     Args:
         kind: ``'uniform'`` (continuous range ``[low, high)``), ``'list'`` (uniform choice
             among ``values``) or ``'cyclic'`` (uniform choice among ``360 k / order``).
-        low, high: range of ``kind='uniform'``; ``low == high`` gives a fixed angle.
+        low, high: range of ``kind='uniform'`` (default :data:`DEFAULT_ANGLE_RANGE`);
+            ``low == high`` gives a fixed angle.
         values: candidate angles of ``kind='list'`` (non-empty).
         order: group order ``n`` of ``kind='cyclic'`` (``n >= 1``).
         seed: non-negative integer seed; together with the dataset index it fixes the angle.
@@ -66,8 +75,8 @@ class AngleSampler:
         self.order: Optional[int] = None
         if kind == 'uniform':
             _reject_unused(kind, values=values, order=order)
-            self.low = float(-30.0 if low is None else low)
-            self.high = float(30.0 if high is None else high)
+            self.low = float(DEFAULT_ANGLE_RANGE[0] if low is None else low)
+            self.high = float(DEFAULT_ANGLE_RANGE[1] if high is None else high)
             if not (math.isfinite(self.low) and math.isfinite(self.high)):
                 raise ValueError(f'angle range must be finite, got [{self.low}, {self.high}]')
             if self.low > self.high:
@@ -87,13 +96,13 @@ class AngleSampler:
             self.values = tuple(360.0 * k / self.order for k in range(self.order))
 
     @classmethod
-    def from_config(cls, config: Union[None, dict, 'AngleSampler']) -> 'AngleSampler':
+    def from_config(cls, config: Union[None, Mapping, 'AngleSampler']) -> 'AngleSampler':
         """Build from a config dict (``None`` means :data:`DEFAULT_ANGLES`)."""
         if isinstance(config, AngleSampler):
             return config
         if config is None:
             config = DEFAULT_ANGLES
-        if not isinstance(config, dict):
+        if not isinstance(config, Mapping):
             raise TypeError(f'angles must be a dict or AngleSampler, got {type(config)}')
         return cls(**dict(config))
 
@@ -115,6 +124,14 @@ class AngleSampler:
         assert self.values is not None
         draws = rng.integers(len(self.values), size=int(count))
         return tuple(self.values[int(j)] for j in draws)
+
+    def describe(self) -> str:
+        """The angles in words, e.g. ``'U(-30°, 30°)'`` or ``'the cyclic angles of C4'``."""
+        if self.kind == 'uniform':
+            return f'U({self.low:g}°, {self.high:g}°)'
+        if self.kind == 'cyclic':
+            return f'the cyclic angles of C{self.order}'
+        return f"the angles [{', '.join(f'{value:g}' for value in self.values or ())}]"
 
     def to_config(self) -> dict:
         """The config dict that rebuilds this sampler."""

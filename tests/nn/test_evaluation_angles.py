@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from mmsofteq.engine.runner.angles import DEFAULT_ANGLES, AngleSampler, parse_angle_spec
+from mmsofteq.groups import DEFAULT_ANGLE_RANGE
+from mmsofteq.nn.evaluation_angles import DEFAULT_ANGLES, AngleSampler, parse_angle_spec
 
 
 def test_default_is_uniform_minus_30_to_30_and_keyed_by_index_only():
@@ -117,3 +118,13 @@ def test_bad_worst_case_settings_are_refused():
             RotatedPredictionWriter(worst_of=bad)
     with pytest.raises(ValueError, match='dataset index'):
         AngleSampler().angles_for(-1, 3)
+
+
+def test_one_default_range_and_the_angles_in_words():
+    """The loops' default angles are the groups' DEFAULT_ANGLE_RANGE (one constant)."""
+    assert (DEFAULT_ANGLES['low'], DEFAULT_ANGLES['high']) == DEFAULT_ANGLE_RANGE == (-30.0, 30.0)
+    assert AngleSampler(kind='uniform').to_config() == dict(DEFAULT_ANGLES)
+    assert AngleSampler.from_config(None).describe() == 'U(-30°, 30°)'
+    assert AngleSampler(kind='uniform', low=-7.5, high=15).describe() == 'U(-7.5°, 15°)'
+    assert AngleSampler(kind='cyclic', order=4).describe() == 'the cyclic angles of C4'
+    assert AngleSampler(kind='list', values=[0, -90, 7.5]).describe() == 'the angles [0, -90, 7.5]'
