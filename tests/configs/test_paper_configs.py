@@ -23,7 +23,7 @@ import torch
 from fixtures.config_smoke import (REPO, all_configs, build_model, cifar_without_checksums,
                                    drop_downloads, inner_model, shrink_config, shrink_vit)
 from fixtures.config_smoke import load_config as load
-from paper_cells import CELLS, PAPER_NAMES, configs_of_cells
+from softeq_lab.paper.cells import CELLS, PAPER_NAMES, configs_of_cells
 
 PAPER_CONFIGS = [path for path in all_configs() if path.startswith('configs/paper/')]
 PREFIXES = ('softeq-strict_', 'softeq-hard_', 'softeq-coarse_', 'softeq-fine_', 'softeq_',
