@@ -107,3 +107,19 @@ def test_sources_cite_the_paper_or_the_authors_code_not_internal_notes():
                 if pattern.search(line):
                     found.append(f'{name}:{number}: {line.strip()[:80]}')
     assert not found, '\n'.join(found)
+
+
+def test_the_layer_picture_in_the_docs_names_every_layer_and_module_folder():
+    """docs/architecture.md's layer table names every layer of ``ALLOWED`` that is a folder,
+    and every module file of ``nn/`` (the layer most edits touch), so the page follows the
+    code."""
+    import re
+    with open(osp.join(osp.dirname(PACKAGE), 'docs', 'architecture.md'),
+              encoding='utf-8') as handle:
+        text = handle.read()
+    folders = sorted(name for name in ALLOWED if osp.isdir(osp.join(PACKAGE, name)))
+    missing = [name for name in folders if not re.search(rf'`{name}`', text)]
+    nn_modules = sorted(name for name in os.listdir(osp.join(PACKAGE, 'nn'))
+                        if name.endswith('.py') and name != '__init__.py')
+    missing += [f'nn/{name}' for name in nn_modules if name not in text]
+    assert not missing, f'docs/architecture.md does not name: {missing}'
