@@ -94,15 +94,19 @@ class FiniteCheckHook(Hook):
 
     # ---- weights ----------------------------------------------------------------------
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        self._check_checkpoint(
+            checkpoint, 'the loaded checkpoint holds non-finite values: {bad}. Resume from an '
+            'earlier checkpoint, or switch this check off with --cfg-options ' + OFF_SWITCH + '.')
+
+    def _check_checkpoint(self, checkpoint: dict, message: str) -> None:
+        """Raise ``FloatingPointError(message.format(bad=...))`` at the first non-finite value
+        of the checkpoint's ``state_dict`` or ``optimizer`` state."""
         if not self.check_weights or not isinstance(checkpoint, dict):
             return
         for key in ('state_dict', 'optimizer'):
             bad = first_non_finite(_floating_tensors(checkpoint.get(key), key))
             if bad is not None:
-                raise FloatingPointError(
-                    f'the loaded checkpoint holds non-finite values: {self._describe(bad)}. '
-                    'Resume from an earlier checkpoint, or switch this check off with '
-                    f'--cfg-options {OFF_SWITCH}.')
+                raise FloatingPointError(message.format(bad=self._describe(bad)))
 
     def _check_model(self, runner, when: str, cause: str = LOADED) -> None:
         if not self.check_weights:
@@ -153,15 +157,9 @@ class FiniteCheckHook(Hook):
                               TRAINED)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        if not self.check_weights or not isinstance(checkpoint, dict):
-            return
-        for key in ('state_dict', 'optimizer'):
-            bad = first_non_finite(_floating_tensors(checkpoint.get(key), key))
-            if bad is not None:
-                raise FloatingPointError(
-                    'refusing to write a checkpoint with non-finite values: '
-                    f'{self._describe(bad)}. Switch this check off with --cfg-options '
-                    f'{OFF_SWITCH}.')
+        self._check_checkpoint(
+            checkpoint, 'refusing to write a checkpoint with non-finite values: {bad}. Switch '
+            'this check off with --cfg-options ' + OFF_SWITCH + '.')
 
     # ---- loss -------------------------------------------------------------------------
     def after_train_iter(self, runner, batch_idx: int, data_batch: Any = None,
