@@ -1,5 +1,4 @@
-# Paper Tab. 10, strict. C_18, as the CIFAR Ours configs (the paper does not record its CIFAR n;
-# configs/README.md, S1).
+# Paper Tab. 10, strict. C_18 is ours, as in the CIFAR Ours configs (configs/README.md, S1).
 _base_ = ['./deit-s16_8xb16-30e_cifar100-paper-224px.py', '../../_base_/softeq/paper_bilinear.py']
 softeq = dict(_base_.softeq, group='C18', cutoff='hard',
               softness=dict(patch_embed=0.0, pos_embed=0.0))

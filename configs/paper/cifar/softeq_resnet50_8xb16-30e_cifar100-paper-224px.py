@@ -1,6 +1,5 @@
-# Paper Tab. 1, Ours. The paper does not record its CIFAR n or softness ("n = 4 or 18, set per
-# run"): C_18 and the softness of the ImageNet ResNet-50 runs are our choice (configs/README.md,
-# S1).
+# Paper Tab. 1, Ours. The paper does not record its CIFAR n or softness: C_18 and the ImageNet
+# ResNet-50 runs' softness are ours (configs/README.md, S1).
 _base_ = ['./resnet50_8xb16-30e_cifar100-paper-224px.py', '../../_base_/softeq/paper_bilinear.py']
 softeq = dict(_base_.softeq, group='C18', cutoff='smooth_paper', softness=0.95, min_kernel_size=4)
 model = dict(_delete_=True, type='mmsofteq.SoftEqModel', model=_base_.model, softeq=softeq)

@@ -1,5 +1,4 @@
-# Paper Tab. 2, Ours, the authors' "coarse" run; which of their coarse / fine runs the table
-# reports is not recorded (configs/README.md, S2).
+# Paper Tab. 2, Ours, "coarse" run (which run the table reports: configs/README.md, S2).
 _base_ = ['./dinov2-b14_8xb16-15e_in1k-paper-224px.py', '../../_base_/softeq/paper_bilinear.py']
 softeq = dict(_base_.softeq, group='C18', cutoff='smooth_paper',
               softness=dict(patch_embed=0.8, pos_embed=0.5))
