@@ -9,7 +9,7 @@ Builds the model of ``CONFIG`` on CPU with its soft equivariance (``mmsofteq.Sof
 random initialisation (``init_weights()`` with ``--seed``; ``Pretrained`` init_cfgs and
 ``pretrained=`` URLs are dropped, nothing is downloaded). For every projected tensor it prints
 the bound ``β`` of the projection report next to the measured relative errors
-(``certificate_check.py``, definitions in docs/math.md §3):
+(:mod:`softeq_lab.certificates.check`, definitions in docs/math.md §3):
 
 * ``weight e_W = max_s ‖w_s ρ(g) − w_s‖ / (c_g ‖θ_s‖)`` over kernel slices / grid channels;
 * ``<source> e_X = max_{s,x} |w_s ρ(g) x − w_s x| / (c_g ‖θ_s‖ ‖x‖)`` over ``--count``

@@ -37,9 +37,7 @@ import time
 
 from softeq_lab.demo.runs import (DEMO_TASKS, PER_IMAGE_FILE, difference_row, paired_differences,
                                   rescale_schedule, schedule_length, set_data_root, stage_table)
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONVERTER = osp.join(ROOT, 'tools', 'dataset_converters', 'demo_digits.py')
+from softeq_lab.paths import REPO_ROOT
 
 
 def parse_args(argv=None):
@@ -91,9 +89,9 @@ def _check_args(args, parser) -> None:
     if args.softness is not None and not 0.0 <= args.softness <= 1.0:
         parser.error(f'--softness must be in [0, 1], got {args.softness}')
     if args.data_root is None:
-        args.data_root = osp.join(ROOT, task.data_root)
+        args.data_root = osp.join(REPO_ROOT, task.data_root)
     if args.work_dir is None:
-        args.work_dir = osp.join(ROOT, 'work_dirs', 'demo', args.task)
+        args.work_dir = osp.join(REPO_ROOT, 'work_dirs', 'demo', args.task)
     args.work_dir = osp.abspath(args.work_dir)
     if args.out is None:
         args.out = osp.join(args.work_dir, 'demo_predictions.png')
@@ -102,8 +100,8 @@ def _check_args(args, parser) -> None:
 def make_data(args) -> None:
     """Generate the demo set at ``args.data_root`` unless it is already there (the dataset
     converter does nothing for an intact set made with the same arguments)."""
-    command = [sys.executable, CONVERTER] + DEMO_TASKS[args.task].converter_args(
-        args.data_root, args.num_train, args.num_val)
+    command = [sys.executable, '-m', 'softeq_lab.digits.make_demo_data'] + \
+        DEMO_TASKS[args.task].converter_args(args.data_root, args.num_train, args.num_val)
     start = time.time()
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
@@ -121,7 +119,7 @@ def stage_cfg(args, stage, load_from=None, validate=False):
     """
     from mmsofteq.apis import load_config, merge_cfg_options
 
-    cfg = load_config(osp.join(ROOT, stage.config))
+    cfg = load_config(osp.join(REPO_ROOT, stage.config))
     set_data_root(cfg, args.data_root)
     length = getattr(args, stage.length_option) if stage.length_option else None
     if length:

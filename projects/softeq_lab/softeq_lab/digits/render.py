@@ -5,7 +5,7 @@ Source data: scikit-learn's bundled ``load_digits()`` -- the 1,797 8x8 scans of 
 
 This module is pure array code (numpy + PIL; scikit-learn imported lazily): it renders one
 sample at a time from a ``numpy.random.Generator``. Writing folders, manifests and the safety
-checks live in ``digits_writer.py``; the CLI is ``softeq_lab.digits.make_demo_data``.
+checks live in :mod:`softeq_lab.digits.writer`; the CLI is ``softeq_lab.digits.make_demo_data``.
 
 Rotation margin: every labelled pixel (digit ink plus its ignore band) lies inside the disc
 inscribed in the canvas, i.e. its pixel centre is at most ``(S - 1) / 2 - 0.5`` px from the

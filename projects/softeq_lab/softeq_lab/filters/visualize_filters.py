@@ -101,7 +101,7 @@ def load_kernels(args):
 
 def main(argv=None):
     """Draw the grid; returns ``(png path, rows)`` where ``rows[r][c]`` is the
-    :class:`filter_kernels.ProjectedKernel` of kernel ``r`` at softness ``c``."""
+    :class:`softeq_lab.filters.kernels.ProjectedKernel` of kernel ``r`` at softness ``c``."""
     args = parse_args(argv)
     for what, path in (('config', args.config), ('checkpoint', args.checkpoint)):
         if path is not None and not osp.isfile(path):

@@ -1,10 +1,10 @@
 """Print multi-seed results next to the paper's cells (paper Tab. 1, 2, 4, 7, 10).
 
-Reads the ``multi_seed.json`` that ``softeq_lab.sweeps.multi_seed`` writes (give its
-work dir or the file), finds the paper cells the config runs (``paper_cells.py``) and prints,
-per metric, our mean ± std over the seeds, the paper's number and the difference, in the
-paper's units (ImageNet iErr: raw nats, our logged value / 100). ``--list`` prints every cell
-with its configs instead.
+Reads the ``multi_seed.json`` that ``softeq_lab.sweeps.multi_seed`` writes (give its work dir or
+the file), finds the paper cells the config runs (:mod:`softeq_lab.paper.cells`) and prints, per
+metric, our mean ± std over the seeds, the paper's number and the difference, in the paper's
+units (ImageNet iErr: raw nats, our logged value / 100). ``--list`` prints every cell with its
+configs instead.
 
 Examples::
 

@@ -4,14 +4,15 @@
         [--methods softeq:1 softeq:0.9 softeq:0.5 softeq:0 gcnn orbit canon] [--seeds 0]
         [--epochs 8] [--width 16] [--threads 1]
 
-One row per method (``digit_baselines.py``: SoftEq at each softness — ``softeq:1`` is Base,
-``softeq:0`` strict SoftEq —, the C4 GCNN from scratch, orbit averaging of the Base weights,
-Canon.), all mmpretrain classifiers trained with the same loop on the same split, scored with
-the metrics of ``tunability.py`` (Acc, aAcc / cAcc / iErr for θ ~ U(−180°, 180°), iErr under
-the exact quarter turn and flip, the ±30° diagnostics). Writes to ``--out-dir``: ``runs.csv``
-(one row per run), ``summary.md`` (command, setup, machine, wall time, the two tables and the
-plot's name), ``config.json`` and ``baselines_digits.png``. With the defaults it takes a few
-minutes on two CPU cores; ``--epochs 1 --methods softeq:1 gcnn`` is a quick check.
+One row per method (:mod:`softeq_lab.tunability.baselines`: SoftEq at each softness —
+``softeq:1`` is Base, ``softeq:0`` strict SoftEq —, the C4 GCNN from scratch, orbit averaging of
+the Base weights, Canon.), all mmpretrain classifiers trained with the same loop on the same
+split, scored with the metrics of :mod:`softeq_lab.tunability.core` (Acc, aAcc / cAcc / iErr for
+θ ~ U(−180°, 180°), iErr under the exact quarter turn and flip, the ±30° diagnostics). Writes to
+``--out-dir``: ``runs.csv`` (one row per run), ``summary.md`` (command, setup, machine, wall
+time, the two tables and the plot's name), ``config.json`` and ``baselines_digits.png``. With
+the defaults it takes a few minutes on two CPU cores; ``--epochs 1 --methods softeq:1 gcnn`` is
+a quick check.
 """
 import argparse
 import json

@@ -26,8 +26,8 @@ import sys
 import time
 
 from softeq_lab.csv_rows import write_csv
+from softeq_lab.paths import REPO_ROOT
 from softeq_lab.tunability import core as tunability
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DOCS_RESULTS = osp.join('docs', 'results.md')
 
 
@@ -168,10 +168,10 @@ def main(argv=None):
     print(f'\n[tunability] wall time {wall_seconds:.1f} s; wrote {args.out_dir}/runs.csv, '
           f'summary.md, config.json, {figure_name(args.docs_tag)}')
     if args.docs:
-        os.makedirs(osp.join(ROOT, 'docs', 'figures'), exist_ok=True)
+        os.makedirs(osp.join(REPO_ROOT, 'docs', 'figures'), exist_ok=True)
         docs_figure = osp.join('docs', 'figures', figure_name(args.docs_tag))
-        shutil.copyfile(figure, osp.join(ROOT, docs_figure))
-        if update_results_md(osp.join(ROOT, DOCS_RESULTS), block, args.docs_tag):
+        shutil.copyfile(figure, osp.join(REPO_ROOT, docs_figure))
+        if update_results_md(osp.join(REPO_ROOT, DOCS_RESULTS), block, args.docs_tag):
             print(f'[tunability] updated {docs_figure} and the generated block of '
                   f'{DOCS_RESULTS}')
         else:

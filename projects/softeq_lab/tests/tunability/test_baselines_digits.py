@@ -1,5 +1,5 @@
 """The digits comparison of SoftEq and the baselines (softeq_lab.tunability.baselines_digits,
-digit_baselines.py)."""
+softeq_lab.tunability.baselines)."""
 from importlib import import_module
 import csv
 import json
