@@ -2,7 +2,7 @@
 from .asymmetry import (RotationMeasure, asymmetry_form, asymmetry_generator, evaluation_measure,
                         exact_asymmetry_form, exact_elements, pooled_asymmetry,
                         quarter_turn_form, quarter_turn_symmetric, relative_asymmetry)
-from .generator import Generator, difference_generator
+from .generator import Generator
 from .grid import (bilinear_rotation_operator, fourier_derivative_matrix, quarter_turn_operator,
                    reflection_operator, resampled_rotation_operator, rotation_generator,
                    rotation_operator, square_grid_size, symmetry_adapted_blocks)
@@ -15,7 +15,7 @@ __all__ = [
     'DEFAULT_ANGLE_RANGE', 'RotationMeasure', 'asymmetry_form', 'asymmetry_generator',
     'evaluation_measure', 'exact_asymmetry_form', 'exact_elements', 'pooled_asymmetry',
     'quarter_turn_form', 'quarter_turn_symmetric', 'relative_asymmetry',
-    'resampled_rotation_operator', 'Generator', 'difference_generator',
+    'resampled_rotation_operator', 'Generator',
     'bilinear_rotation_operator', 'fourier_derivative_matrix', 'quarter_turn_operator',
     'reflection_operator', 'rotation_generator', 'rotation_operator', 'square_grid_size',
     'symmetry_adapted_blocks', 'DISCRETISATIONS', 'GROUP_NAMES_HELP', 'PLANAR_GROUP_NAMES_HELP',

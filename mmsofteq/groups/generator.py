@@ -50,10 +50,3 @@ class Generator:
     @property
     def dim(self) -> int:
         return self.matrix.shape[0]
-
-
-def difference_generator(group_element: np.ndarray, label: str, step: float = 1.0) -> Generator:
-    """Forward difference ``(ρ(g) − I) / step`` of a discrete group element ``ρ(g)``
-    (``N x N``)."""
-    element = np.asarray(group_element, dtype=np.float64)
-    return Generator((element - np.eye(element.shape[0])) / step, 'difference', label, step)

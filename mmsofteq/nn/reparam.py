@@ -50,7 +50,6 @@ mmseg/mmpretrain backbone we rule does that.
 from __future__ import annotations
 
 import contextlib
-from collections import OrderedDict
 from typing import Any, Dict, Iterator
 
 import torch
@@ -304,17 +303,3 @@ def projected_parameters(model: nn.Module) -> Iterator[tuple[str, nn.Module, str
     for prefix, module in model.named_modules():
         for name in module.__dict__.get('_softeq_projections', {}):
             yield (f'{prefix}.{name}' if prefix else name), module, name
-
-
-@torch.no_grad()
-def effective_state_dict(model: nn.Module) -> 'OrderedDict[str, torch.Tensor]':
-    """``model.state_dict()`` with every projected ``θ`` replaced by ``P·θ`` (detached).
-
-    The keys are exactly ``model.state_dict()``'s; the tensors are computed by the same code
-    as in ``forward``, so a plain model loading them reproduces the outputs bit for bit.
-    """
-    state = model.state_dict()
-    for key, module, name in projected_parameters(model):
-        if key in state:
-            state[key] = getattr(module, name).detach().clone()
-    return state

@@ -36,11 +36,6 @@ def as_space(space: SpaceLike, argument: str = 'space') -> Space:
                      f'k or a (k, k) tuple; got {space!r}')
 
 
-def make_cutoff(softness: Optional[float], tau: Optional[float], cutoff: str,
-                decay: Optional[float], rounding: str = 'frequency') -> Cutoff:
-    return Cutoff(softness=softness, tau=tau, kind=cutoff, decay=decay, rounding=rounding)
-
-
 def _check(value: str, allowed: tuple, argument: str) -> str:
     if value not in allowed:
         raise ValueError(f'{argument} must be one of {allowed}, got {value!r}')
@@ -119,8 +114,9 @@ def invariant_projector(group: Union[str, Group], space: SpaceLike, *,
     Raises:
         ValueError: any argument outside its allowed values (the message lists them).
     """
-    return _cached_invariant(parse_group(group), as_space(space), make_cutoff(
-        softness, tau, cutoff, decay, rounding), _check(method, METHODS, 'method'),
+    return _cached_invariant(parse_group(group), as_space(space), Cutoff(
+        softness=softness, tau=tau, kind=cutoff, decay=decay, rounding=rounding),
+        _check(method, METHODS, 'method'),
         _check(generator, GENERATORS, 'generator'), _check(side, SIDES, 'side'),
         _angle_range(angle_range))
 
@@ -144,7 +140,8 @@ def equivariant_projector(group: Union[str, Group], space_in: SpaceLike, space_o
                          "grids); equivariant maps take generator='spectral' or 'bilinear'")
     return _cached_equivariant(parse_group(group), as_space(space_in, 'space_in'),
                                as_space(space_out, 'space_out'),
-                               make_cutoff(softness, tau, cutoff, decay, rounding),
+                               Cutoff(softness=softness, tau=tau, kind=cutoff, decay=decay,
+                                      rounding=rounding),
                                _check(method, METHODS, 'method'),
                                _check(generator, GENERATORS, 'generator'))
 

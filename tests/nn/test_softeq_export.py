@@ -1,10 +1,12 @@
 """``export_model`` (the re-parameterisation's exit) and eval-mode caching of ``P·θ``."""
+import copy
+
 import pytest
 import torch
 from fixtures.tiny_models import build, mit, mmseg_vit, pretrain_vit
 
-from mmsofteq.nn import (BUFFER_PREFIX, effective_state_dict, export_model,
-                         inject_soft_equivariance, is_swapped, softeq_config)
+from mmsofteq.nn import (BUFFER_PREFIX, export_model, inject_soft_equivariance, is_swapped,
+                         softeq_config)
 
 
 def injected(scope, cfg, softeq, seed=0):
@@ -15,6 +17,20 @@ def injected(scope, cfg, softeq, seed=0):
     return model
 
 
+def test_export_of_a_copy_replaces_only_projected_tensors():
+    torch.manual_seed(0)
+    model = build('mmseg', mmseg_vit())
+    inject_soft_equivariance(model, dict(group='C4', softness=0.5), log=False)
+    model.init_weights()
+    plain = model.state_dict()
+    effective = export_model(copy.deepcopy(model)).state_dict()
+    assert list(effective) == list(plain)
+    changed = sorted(key for key in plain if not torch.equal(plain[key], effective[key]))
+    assert changed == ['patch_embed.projection.weight', 'pos_embed']
+    assert torch.equal(effective['pos_embed'], model.pos_embed)
+    assert effective['pos_embed'].grad_fn is None
+
+
 @pytest.mark.parametrize('scope, cfg', [('mmseg', mit()), ('mmseg', mmseg_vit()),
                                         ('mmpretrain', pretrain_vit())])
 def test_export_writes_p_theta_restores_classes_and_keeps_outputs(scope, cfg):
@@ -23,7 +39,7 @@ def test_export_writes_p_theta_restores_classes_and_keeps_outputs(scope, cfg):
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         expected = model(x)
-    effective = effective_state_dict(model)
+    effective = export_model(copy.deepcopy(model)).state_dict()
     parameters = [(name, id(p)) for name, p in model.named_parameters()]
     base_types = {name: type(module).__bases__[-1] for name, module in model.named_modules()
                   if is_swapped(module)}

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from fixtures.tiny_models import build, mit, mmseg_vit, pretrain_vit
 
-from mmsofteq.nn import (BUFFER_PREFIX, effective_state_dict, inject_soft_equivariance, is_swapped,
+from mmsofteq.nn import (BUFFER_PREFIX, inject_soft_equivariance, is_swapped,
                          projected_parameters, raw_parameters)
 from mmsofteq.projection import invariant_projector
 
@@ -139,20 +139,6 @@ def test_dtype_conversion_moves_projectors():
     # P was stored in float32 at injection, so it carries float32 rounding after .double()
     assert torch.allclose(conv.weight, reference_kernel(conv._parameters['weight'], 'C4', 0.5),
                           atol=1e-6)
-
-
-def test_effective_state_dict_replaces_only_projected_tensors():
-    torch.manual_seed(0)
-    model = build('mmseg', mmseg_vit())
-    inject_soft_equivariance(model, dict(group='C4', softness=0.5), log=False)
-    model.init_weights()
-    plain = model.state_dict()
-    effective = effective_state_dict(model)
-    assert list(effective) == list(plain)
-    changed = sorted(key for key in plain if not torch.equal(plain[key], effective[key]))
-    assert changed == ['patch_embed.projection.weight', 'pos_embed']
-    assert torch.equal(effective['pos_embed'], model.pos_embed)
-    assert effective['pos_embed'].grad_fn is None
 
 
 @pytest.mark.parametrize('group', ['SO2', 'O2', 'C8', 'D4'])
