@@ -37,9 +37,11 @@ class TimmCosineLR(LRSchedulerMixin, _ParamScheduler):
 
     Args:
         optimizer: the wrapped optimizer.
-        warmup_epochs: ``T_w``; ``period``: ``T`` (defaults to ``end - begin``).
+        warmup_epochs: ``T_w``; ``period``: ``T`` (defaults to ``end - begin``; set it for
+            timm's ``t_initial`` when a run stops before the cosine ends).
         warmup_factor, min_factor: ``w`` and ``m``.
-        begin, end, last_step, by_epoch, verbose: as mmengine's schedulers (``by_epoch=True``
+        begin, end, last_step, by_epoch, verbose: as mmengine's schedulers, whose signature
+            this one keeps so that mmengine builds and resumes it like them (``by_epoch=True``
             without ``convert_to_iter_based``: one step per epoch, as timm's).
     """
 

@@ -154,20 +154,21 @@ def summed_pixel_kl_divergence(reference_logits: torch.Tensor, other_logits: tor
 
 
 _CHUNK_VALUES = 2**18
+#: Floor of ``q`` in :func:`kl_divergence_of_probabilities`: float32's smallest normal.
+_PROBABILITY_FLOOR = float(torch.finfo(torch.float32).tiny)
 
 
-def kl_divergence_of_probabilities(p: torch.Tensor, q: torch.Tensor,
-                                   floor: float = float(torch.finfo(torch.float32).tiny)) -> float:
+def kl_divergence_of_probabilities(p: torch.Tensor, q: torch.Tensor) -> float:
     """``KL(p || q)`` of two probability vectors ``(C,)`` in float64 (:func:`kl_divergence`).
 
-    ``q`` is floored at ``floor`` (float32's smallest normal) so a softmax that underflowed
-    in float32 gives a large finite value, not ``inf``.
+    ``q`` is floored at float32's smallest normal so a softmax that underflowed in float32
+    gives a large finite value, not ``inf``.
     """
     p = p.reshape(-1).to(torch.float64)
     q = q.reshape(-1).to(torch.float64)
     if p.shape != q.shape:
         raise ValueError(f'probability vectors differ in length: {p.numel()} vs {q.numel()}')
-    return float(kl_divergence(torch.log(p), torch.log(q.clamp_min(floor))))
+    return float(kl_divergence(torch.log(p), torch.log(q.clamp_min(_PROBABILITY_FLOOR))))
 
 
 def check_probability_vector(scores: torch.Tensor, name: str, tolerance: float = 1e-3) -> None:

@@ -120,7 +120,11 @@ class EquivariantProjector:
         return result
 
     def to_dense(self, max_dim: int = 20000) -> np.ndarray:
-        """``(n, n)`` matrix on column-major ``vec(W)`` (``n = N_in·N_out``; small n only)."""
+        """``(n, n)`` matrix on column-major ``vec(W)`` (``n = N_in·N_out``; small n only).
+
+        ``max_dim`` guards memory (``n²`` float64 entries: 3.2 GB at the default); a caller
+        that has the memory raises it rather than forming the matrix by hand.
+        """
         n = self.shape[0] * self.shape[1]
         if self.dense is not None:
             return self.dense

@@ -62,7 +62,7 @@ def cuda_is_usable() -> bool:
     return torch.cuda.is_available() and torch.cuda.device_count() > 0
 
 
-def dist_env_from_launcher(launcher: str, environ: Optional[dict] = None) -> DistEnv:
+def dist_env_from_launcher(launcher: str) -> DistEnv:
     """Read rank / world size / rendezvous address the way mmengine's ``init_dist`` does.
 
     ``pytorch``: torchrun's ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``,
@@ -71,7 +71,7 @@ def dist_env_from_launcher(launcher: str, environ: Optional[dict] = None) -> Dis
     ``scontrol``, is the master unless ``MASTER_ADDR`` is set). ``MASTER_PORT`` defaults to
     29500 for mpi/slurm, as in mmengine.
     """
-    env = os.environ if environ is None else environ
+    env = os.environ
 
     def need(name: str) -> str:
         if name not in env:
@@ -121,8 +121,8 @@ def init_cpu_process_group(launcher: str, timeout_s: Optional[float] = None) -> 
     return dist_env
 
 
-def replace_sync_bn(node: Any, new_type: str = 'BN') -> int:
-    """Rewrite ``dict(type='SyncBN' | 'MMSyncBN', ...)`` to ``type=new_type`` in place.
+def replace_sync_bn(node: Any) -> int:
+    """Rewrite ``dict(type='SyncBN' | 'MMSyncBN', ...)`` to ``type='BN'`` in place.
 
     Walks dicts (``ConfigDict`` included), lists and tuples recursively; returns the number of
     norm configs rewritten. Other keys of the norm config (``requires_grad``, ``eps``,
@@ -131,15 +131,15 @@ def replace_sync_bn(node: Any, new_type: str = 'BN') -> int:
     count = 0
     if isinstance(node, dict):
         if isinstance(node.get('type'), str) and node['type'] in SYNC_BN_TYPES:
-            node['type'] = new_type
+            node['type'] = 'BN'
             for key in ('group_size', 'stats_mode', 'process_group'):
                 node.pop(key, None)
             count += 1
         for value in node.values():
-            count += replace_sync_bn(value, new_type)
+            count += replace_sync_bn(value)
     elif isinstance(node, (list, tuple)):
         for value in node:
-            count += replace_sync_bn(value, new_type)
+            count += replace_sync_bn(value)
     return count
 
 

@@ -42,7 +42,11 @@ GROUP_POOLS = ('max', 'mean')
 
 def act_on_group_features(features: torch.Tensor, group: FiniteGroup,
                           index: int) -> torch.Tensor:
-    """``L_h f`` for ``h = group.elements[index]``; ``features`` ``(B, C, |G|, H, W)``."""
+    """``L_h f`` for ``h = group.elements[index]``; ``features`` ``(B, C, |G|, H, W)``.
+
+    The action the group layers are equivariant to (``layer(L_h f) = L_h layer(f)``), public
+    so that a check of that identity (the tests, a user's own layer) uses the same action.
+    """
     permuted = features[:, :, list(group.left_permutation(index))]
     return group.act(permuted, index)
 
