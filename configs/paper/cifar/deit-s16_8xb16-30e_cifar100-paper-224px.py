@@ -5,6 +5,5 @@ _base_ = ['./deit-s16_8xb16-30e_cifar10-paper-224px.py']
 model = dict(head=dict(num_classes=100))
 data_preprocessor = dict(num_classes=100)
 cifar100 = dict(type='CIFAR100', data_root='data/cifar100')
-train_dataloader = dict(dataset=dict(dataset=cifar100))
-val_dataloader = dict(dataset=dict(dataset=cifar100))
+train_dataloader = val_dataloader = dict(dataset=dict(dataset=cifar100))
 test_dataloader = dict(dataset=cifar100)

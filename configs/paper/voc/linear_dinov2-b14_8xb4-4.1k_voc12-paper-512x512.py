@@ -7,9 +7,7 @@
 _base_ = [
     '../../_base_/models/dinov2-b14_linear-head.py',
     '../../_base_/datasets/voc12_paper_512x512.py',
-    '../../_base_/schedules/voc_paper_adamw_4.1k.py',
-    '../../_base_/default_runtime_seg.py',
-    '../../_base_/evaluation/rotated_paper_seg.py',
+    '../../_base_/voc_paper_protocol.py',
 ]
 # ImageNet mean / std; no drop path (the recipe has none); one 512 px window
 model = dict(data_preprocessor=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),

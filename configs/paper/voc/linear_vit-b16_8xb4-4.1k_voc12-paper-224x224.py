@@ -9,9 +9,7 @@
 _base_ = [
     '../../_base_/models/vit-b16_linear-head.py',
     '../../_base_/datasets/voc12_paper_224x224.py',
-    '../../_base_/schedules/voc_paper_adamw_4.1k.py',
-    '../../_base_/default_runtime_seg.py',
-    '../../_base_/evaluation/rotated_paper_seg.py',
+    '../../_base_/voc_paper_protocol.py',
 ]
 # ImageNet mean / std for every backbone; no drop path (the recipe has none); one
 # window: test images are 224 px

@@ -5,9 +5,7 @@
 _base_ = [
     'mmseg::_base_/models/segformer_mit-b0.py',
     '../../_base_/datasets/voc12_paper_512x512.py',
-    '../../_base_/schedules/voc_paper_adamw_4.1k.py',
-    '../../_base_/default_runtime_seg.py',
-    '../../_base_/evaluation/rotated_paper_seg.py',
+    '../../_base_/voc_paper_protocol.py',
 ]
 crop_size = (512, 512)
 data_preprocessor = dict(
