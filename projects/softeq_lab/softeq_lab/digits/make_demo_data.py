@@ -61,33 +61,10 @@ def parse_args(argv=None):
     return args
 
 
-class _StderrBar:
-    """Minimal progress bar for when mmengine is unavailable."""
-
-    def __init__(self, total: int, title: str, width: int = 40):
-        self.total, self.title, self.width, self.done = total, title, width, 0
-        self.start = time.time()
-        self._draw()
-
-    def _draw(self):
-        filled = int(self.width * self.done / max(self.total, 1))
-        sys.stderr.write(f'\r{self.title} [{"#" * filled}{"." * (self.width - filled)}] '
-                         f'{self.done}/{self.total} {time.time() - self.start:.1f}s')
-        if self.done >= self.total:
-            sys.stderr.write('\n')
-        sys.stderr.flush()
-
-    def update(self):
-        self.done += 1
-        self._draw()
-
-
 def progress_bar(total: int, title: str):
-    """mmengine's ProgressBar on stderr (redrawn ~50 times) if available, else a plain bar."""
-    try:
-        from mmengine.utils import ProgressBar
-    except ImportError:
-        return _StderrBar(total, title).update
+    """mmengine's ProgressBar on stderr, redrawn ~50 times."""
+    from mmengine.utils import ProgressBar
+
     sys.stderr.write(f'{title}\n')
     bar = ProgressBar(total, file=sys.stderr)
     step = max(1, total // 50)
