@@ -47,6 +47,7 @@ from mmsofteq.groups import (DEFAULT_ANGLE_RANGE, GridSpace, RotationMeasure, ev
                              exact_elements, parse_group)
 from mmsofteq.nn import (GridProjection, OffsetGridProjection, measure_asymmetry,
                          projected_parameters, softeq_report)
+from mmsofteq.nn.projections import PROJECTIONS
 from mmsofteq.utils import rotate_field, text_table
 
 #: Slices per chunk when applying a block of rows to the inputs (bounds temporary memory).
@@ -346,7 +347,7 @@ def check_model_certificates(model: nn.Module, inputs: Optional[Mapping[str, obj
                                  tolerance=tolerance, inputs=fields, name=entry.name,
                                  kind=entry.kind, softness=entry.softness,
                                  kept=certificate.kept,
-                                 side='kernel' if entry.target == 'kernel' else 'data',
+                                 side=PROJECTIONS[entry.target].side,
                                  rule=f'{certificate.generator}:{certificate.cutoff.describe()}',
                                  exact_bound=certificate.exact_bound,
                                  asymmetry=entry.asymmetry))

@@ -23,7 +23,7 @@ Metrics (``docs/results.md``; the rotated evaluation), on the test split:
 * ``aAcc``: accuracy (%) on test images each rotated by its own angle θ ~ U(−180°, 180°)
   (bilinear, centre pivot, zero fill, no expand); the angle of test sample ``i`` is
   ``numpy.random.default_rng([angle_seed, i]).uniform(low, high)`` (the convention of
-  ``mmsofteq.engine.runner.AngleSampler``), the same for every run;
+  ``mmsofteq.nn.evaluation_angles.AngleSampler``), the same for every run;
 * ``cAcc = sqrt(Acc · aAcc)``;
 * ``iErr = 100 · mean_x KL(softmax f(x) ‖ softmax f(g x))`` with ``g x`` the same rotated image.
 
@@ -48,6 +48,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmsofteq.evaluation.statistics import kl_divergence_from_logits
+from mmsofteq.groups import DEFAULT_ANGLE_RANGE
 from mmsofteq.projection import invariant_projector
 from mmsofteq.utils import rotate_field, text_table
 
@@ -158,7 +159,7 @@ class SoftInvariantLinear(nn.Module):
 
     def __init__(self, canvas: int, out_features: int, group: str, softness: float,
                  init_std: Optional[float] = None,
-                 angle_range: Tuple[float, float] = (-30.0, 30.0)) -> None:
+                 angle_range: Tuple[float, float] = DEFAULT_ANGLE_RANGE) -> None:
         super().__init__()
         in_features = canvas * canvas
         projector = invariant_projector(group, canvas, softness=softness,
@@ -193,7 +194,7 @@ class TunabilityNet(nn.Module):
     """``SoftInvariantLinear(k² → H) → ReLU → Linear(H → 10)``."""
 
     def __init__(self, canvas: int, hidden: int, group: str, softness: float,
-                 angle_range: Tuple[float, float] = (-30.0, 30.0)) -> None:
+                 angle_range: Tuple[float, float] = DEFAULT_ANGLE_RANGE) -> None:
         super().__init__()
         self.first = SoftInvariantLinear(canvas, hidden, group, softness,
                                          angle_range=angle_range)
