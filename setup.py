@@ -22,5 +22,6 @@ setup(
         'ftfy',
         'regex',
     ],
-    extras_require={'demo': ['scikit-learn', 'matplotlib'], 'tests': ['pytest']},
+    # matplotlib: the equivariance profile's --plot; the experiments project needs scikit-learn too
+    extras_require={'plot': ['matplotlib'], 'tests': ['pytest']},
 )

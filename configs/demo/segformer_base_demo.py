@@ -1,5 +1,5 @@
 # The embedded demo, Base twin: SegFormer (the MiT-B0 recipe of configs/segformer_base_voc.py
-# with one block per stage) fine-tuned on the offline digits set (data/demo_voc as run_demo.py
+# with one block per stage) fine-tuned on the offline digits set (data/demo_voc as softeq_lab.demo.run_demo
 # writes it: 11 classes, 33 x 33 canvases with one real handwritten digit from scikit-learn
 # filling 45-65 % of the side, labelled where its ink exceeds 0.2, no ignore band, 2,000 train /
 # 1,000 val; docs/demo_data.md), from
@@ -77,7 +77,7 @@ model = dict(data_preprocessor=data_preprocessor, backbone=dict(num_layers=[1, 1
                                                loss_weight=1.0,
                                                class_weight=[0.1] + [1.0] * 10)))
 
-# Fine-tuning: 200 iterations of batch 16 from the pretraining checkpoint (run_demo.py sets
+# Fine-tuning: 200 iterations of batch 16 from the pretraining checkpoint (softeq_lab.demo.run_demo sets
 # load_from to it), cosine from 5e-4, the same lr for backbone and head.
 load_from = None
 max_iters = 200

@@ -39,15 +39,23 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
-from ..groups import parse_group
+from ..groups import DEFAULT_ANGLE_RANGE, parse_group
 from ..nn.reparam import is_swapped
 from ..utils.rotation import rotate_field, rotation_valid_mask
 from ..utils.tables import text_table
 
 #: Most leading tokens (cls, registers, distillation) a token output may carry before its grid.
 MAX_PREFIX_TOKENS = 8
-#: The default angles: the exact quarter turn, and the quartile midpoints of U(−30°, 30°).
-DEFAULT_ANGLES = (90.0, -22.5, -7.5, 7.5, 22.5)
+
+
+def _quartile_midpoints(low: float, high: float) -> tuple[float, ...]:
+    """``low + (q + 1/2)(high − low)/4`` for ``q = 0..3``: one angle per quarter of U(low, high)."""
+    return tuple(low + (q + 0.5) * (high - low) / 4 for q in range(4))
+
+
+#: The profile's default angles: the exact quarter turn, and the quartile midpoints of the
+#: rotated evaluation's U(low, high) (``groups.DEFAULT_ANGLE_RANGE``: −22.5°, −7.5°, 7.5°, 22.5°).
+PROFILE_ANGLES = (90.0, ) + _quartile_midpoints(*DEFAULT_ANGLE_RANGE)
 
 
 @dataclass(frozen=True)
@@ -292,7 +300,7 @@ def model_output(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def profile_equivariance(model: nn.Module, inputs: torch.Tensor,
-                         angles: Sequence[float] = DEFAULT_ANGLES) -> EquivarianceProfile:
+                         angles: Sequence[float] = PROFILE_ANGLES) -> EquivarianceProfile:
     """Per-call equivariance errors and their contributions (module docstring).
 
     Args:
@@ -386,13 +394,13 @@ def _output_layout(action: _Action, output: torch.Tensor) -> tuple:
 
 def group_angles(group: str) -> Tuple[float, ...]:
     """The non-identity rotations of ``'C<n>'`` (``360 k / n`` degrees) or, for ``'SO2'``,
-    :data:`DEFAULT_ANGLES`."""
+    :data:`PROFILE_ANGLES`."""
     parsed = parse_group(group)
     if parsed.reflection or parsed.three_dimensional or parsed.order == 1:
         raise ValueError(f"check_equivariance takes group 'C<n>' (n >= 2) or 'SO2', got "
                          f'{group!r}')
     if parsed.order is None:
-        return DEFAULT_ANGLES
+        return PROFILE_ANGLES
     return tuple(360.0 * k / parsed.order for k in range(1, parsed.order))
 
 
@@ -427,7 +435,7 @@ def check_equivariance(model: nn.Module, group: str = 'C4',
     Args:
         model: as :func:`profile_equivariance`.
         group: ``'C<n>'`` (the ``n − 1`` rotations; exact for ``n`` dividing 4) or ``'SO2'``
-            (bilinear rotations by :data:`DEFAULT_ANGLES`, compared on the in-view pixels).
+            (bilinear rotations by :data:`PROFILE_ANGLES`, compared on the in-view pixels).
         inputs: ``(B, C, H, W)``; default one seeded ``N(0, 1)`` image of ``3 × input_size²``.
         tolerance: largest relative error accepted.
     """

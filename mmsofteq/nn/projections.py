@@ -10,6 +10,7 @@ the object on the module.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Dict, Optional, Tuple, Type, Union
 
@@ -20,6 +21,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from .rules import Rule
 
 Grid = Tuple[int, int]
+
+
+def _check_grid(projection: object) -> None:
+    """A projection's ``grid`` is ``(h, w)`` of positive ints (a positional argument meant for
+    another field, e.g. ``GridProjection(1)``, fails here instead of projecting nonsense)."""
+    grid = projection.grid
+    if not (isinstance(grid, tuple) and len(grid) == 2 and
+            all(isinstance(size, numbers.Integral) and not isinstance(size, bool) and size > 0
+                for size in grid)):
+        raise ValueError(f'{type(projection).__name__}: grid must be (h, w) of positive ints, '
+                         f'got {grid!r}')
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,9 @@ class KernelProjection:
     rule_domain: ClassVar[str] = 'Conv2d weight (nor deformable-conv weight)'
     #: What a rule's ``grid=`` gives (``None``: the rule takes no ``grid``).
     rule_grid: ClassVar[Optional[str]] = None
+
+    def __post_init__(self) -> None:
+        _check_grid(self)
 
     def __call__(self, theta: torch.Tensor, projector: torch.Tensor) -> torch.Tensor:
         return torch.matmul(theta.flatten(2), projector).reshape(theta.shape)
@@ -71,6 +86,9 @@ class GridProjection:
     rule_domain: ClassVar[str] = 'parameter'
     rule_grid: ClassVar[Optional[str]] = ("an attribute path on the backbone such as "
                                           "'patch_resolution', or (h, w)")
+
+    def __post_init__(self) -> None:
+        _check_grid(self)
 
     @classmethod
     def for_rule(cls, rule: 'Rule', rule_key: str, name: str, parameter: torch.Tensor,
@@ -130,6 +148,9 @@ class OffsetGridProjection:
     rule_domain: ClassVar[str] = 'parameter'
     rule_grid: ClassVar[Optional[str]] = ("the token window: an attribute path on the table's "
                                           "module such as 'window_size', or (Wh, Ww)")
+
+    def __post_init__(self) -> None:
+        _check_grid(self)
 
     @classmethod
     def for_rule(cls, rule: 'Rule', rule_key: str, name: str, parameter: torch.Tensor,

@@ -234,9 +234,10 @@ _PATCH_EMBED = Rule('patch_embed', r'^patch_embed\.projection\.weight$')
 _REL_POS = Rule('rel_pos', _REL_POS_TABLE, 'offset_grid', grid='window_size')
 
 #: The built-in table (layers and reference settings: the paper's; families and kinds:
-#: docs/architecture.md). Kinds: the stem or patch embedding(s) are ``patch_embed`` (in
-#: hierarchical backbones the per-stage patch embeddings / downsampling layers too), absolute
-#: position grids ``pos_embed``, relative-position tables ``rel_pos``, other convs ``conv``.
+#: docs/config_reference.md, "Which tensors: the rule table"). Kinds: the stem or patch
+#: embedding(s) are ``patch_embed`` (in hierarchical backbones the per-stage patch embeddings /
+#: downsampling layers too), absolute position grids ``pos_embed``, relative-position tables
+#: ``rel_pos``, other convs ``conv``.
 BUILTIN_RULES: dict[str, tuple[Rule, ...]] = {
     # SegFormer: overlapping patch embeds (7x7, 3x3) are `patch_embed`; the spatial-reduction
     # convs (8x8, 4x4, 2x2) and the Mix-FFN depthwise 3x3 are `conv`; the Mix-FFN 1x1 convs

@@ -201,3 +201,9 @@ def test_bad_inputs_are_refused():
         profile_equivariance(net, torch.randn(3, 9, 9, dtype=torch.float64))
     with pytest.raises(ValueError, match="'C<n>' \\(n >= 2\\) or 'SO2'"):
         check_equivariance(net, 'O2')
+
+
+def test_the_default_angles_are_the_quarter_turn_and_the_evaluations_quartile_midpoints():
+    """U(−30°, 30°) in four quarters of 15°: their midpoints ±7.5°, ±22.5° (hand values)."""
+    from mmsofteq.apis.equivariance_profile import PROFILE_ANGLES
+    assert PROFILE_ANGLES == (90.0, -22.5, -7.5, 7.5, 22.5)

@@ -1,8 +1,8 @@
 """configs/paper/: one config per cell of the paper's tables, set up as the paper's
 runs were.
 
-* inventory: every cell of ``projects/softeq_lab/softeq_lab/paper/cells.py`` has its configs and every
-  config runs a cell;
+* inventory: every cell of ``softeq_lab.paper.cells`` has its configs and every config runs
+  a cell;
 * every ``softeq*_`` / ``canon_`` config is its Base twin plus the wrapper, with the paper's
   projection spelled out in the file itself and the paper's softeq fragment it inherits
   (generator, n, softness per kind, rounding, mask, skip rule) and equal to what the authors'
@@ -10,7 +10,7 @@ runs were.
 * the projection of each paper config keeps the paper's counts;
 * the protocols (VOC 90/10 + best val + squashed test, CIFAR 80/20 + best val, the ImageNet
   timm recipe) through mmseg / mmpretrain / mmengine components;
-* configs/README.md lists every cell with the paper's numbers of ``paper_cells.py``;
+* configs/README.md lists every cell with the paper's numbers of ``softeq_lab.paper.cells``;
 * one train iteration and the rotated validation for every soft-equivariant config (and one
   Base, Canon. and CIFAR-100 config; the others are those to the key, checked statically).
 """
@@ -406,7 +406,7 @@ def test_imagenet_weight_decay_groups_on_the_real_model():
 
 def test_paper_configs_readme_lists_every_cell_with_the_papers_numbers():
     """configs/README.md, "Paper tables": one row per cell with its configs and the numbers of
-    paper_cells.py (the two places that hold them agree)."""
+    softeq_lab.paper.cells (the two places that hold them agree)."""
     with open(osp.join(REPO, 'configs', 'README.md'), encoding='utf-8') as handle:
         text = handle.read()
     section = text[text.index('## Paper tables'):]

@@ -197,7 +197,7 @@ def test_dist_train_test_best_tests_the_checkpoint_it_selected(tiny_job):
     tested = re.findall(r'Iter\(test\) \[\d+/\d+\].*?mIoU: ([\d.]+)', output)
     assert len(tested) == 1
     with open(osp.join(work_dir, 'test_best.json'), encoding='utf-8') as file:
-        written = json.load(file)  # by rank 0 only, for multi_seed.py --collect
+        written = json.load(file)  # by rank 0 only, for softeq_lab.sweeps.multi_seed --collect
     assert written['checkpoint'] == best
     assert written['metrics']['mIoU'] == pytest.approx(float(tested[0]), abs=1e-4)
     again = _run([sys.executable, osp.join(TOOLS, 'test.py'), config, best, '--work-dir',

@@ -22,7 +22,7 @@ import time
 
 def parse_args(argv=None):
     from mmsofteq.apis import add_config_arguments
-    from mmsofteq.apis.equivariance_profile import DEFAULT_ANGLES
+    from mmsofteq.apis.equivariance_profile import PROFILE_ANGLES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
@@ -30,7 +30,7 @@ def parse_args(argv=None):
     parser.add_argument('--images', help='a folder of .png/.jpg images (default: the test set)')
     parser.add_argument('--num-images', type=int, default=8)
     parser.add_argument('--size', type=int, default=64, help='square side the images get')
-    parser.add_argument('--angles', type=float, nargs='+', default=list(DEFAULT_ANGLES))
+    parser.add_argument('--angles', type=float, nargs='+', default=list(PROFILE_ANGLES))
     parser.add_argument('--top', type=int, default=15, help='rows printed (all in --out)')
     parser.add_argument('--stage-depth', type=int, default=3,
                         help='name parts that make a stage (backbone.layers.0 at 3)')

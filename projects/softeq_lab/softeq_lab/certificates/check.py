@@ -45,8 +45,7 @@ from torch import nn
 
 from mmsofteq.groups import (DEFAULT_ANGLE_RANGE, GridSpace, RotationMeasure, evaluation_measure,
                              exact_elements, parse_group)
-from mmsofteq.nn import (GridProjection, OffsetGridProjection, measure_asymmetry,
-                         projected_parameters, softeq_report)
+from mmsofteq.nn import measure_asymmetry, projected_parameters, softeq_report
 from mmsofteq.nn.projections import PROJECTIONS
 from mmsofteq.utils import rotate_field, text_table
 
@@ -261,14 +260,7 @@ def effective_rows(module: nn.Module, name: str) -> tuple[np.ndarray, np.ndarray
     theta = module._parameters[name].detach()
     with torch.no_grad():
         effective = getattr(module, name).detach()
-    if isinstance(projection, GridProjection):
-        start = projection.prefix_tokens
-        theta_rows, rows = theta[0, start:].T, effective[0, start:].T
-    elif isinstance(projection, OffsetGridProjection):
-        offsets = theta.shape[0] - projection.extra_rows
-        theta_rows, rows = theta[:offsets].T, effective[:offsets].T
-    else:
-        theta_rows, rows = theta.flatten(0, 1).flatten(1), effective.flatten(0, 1).flatten(1)
+    theta_rows, rows = projection.fields(theta), projection.fields(effective)
     return (rows.to(torch.float64).cpu().numpy(), theta_rows.to(torch.float64).cpu().numpy(),
             theta.dtype)
 
@@ -313,7 +305,7 @@ def check_model_certificates(model: nn.Module, inputs: Optional[Mapping[str, obj
     Args:
         model: a model after ``inject_soft_equivariance`` (its report holds the bounds).
         inputs: ``{source name: PatchSource}``; each gives ``count`` ``k x k`` fields per
-            grid size ``k`` (``mmsofteq.evaluation.certificate_inputs``), shared by the
+            grid size ``k`` (:mod:`softeq_lab.certificates.inputs`), shared by the
             tensors of that size.
         angles_deg: rotation angles for Lie generators.
         count: fields per source and tensor.

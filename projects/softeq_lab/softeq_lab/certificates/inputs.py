@@ -4,7 +4,7 @@ A source returns ``(count, k²)`` float64 fields, row-major like the projectors'
 
 * ``RandomPatches``: i.i.d. standard normal entries (every direction equally likely);
 * ``DigitPatches``: crops of real handwritten digits (scikit-learn's bundled scans,
-  ``digit_scans.py``), one scan zero-padded by a pixel and resized so its 8 px span
+  ``softeq_lab.digits.scans``), one scan zero-padded by a pixel and resized so its 8 px span
   ``max(8, k)`` px per crop, so a ``k x k`` crop holds strokes or most of the digit;
 * ``ImagePatches``: crops of grayscale images in [0, 1] (e.g. a folder of JPEG/PNG files).
 

@@ -7,7 +7,7 @@
 
 Segmentation (``--task seg``), the method's setting in miniature -- adapt a *pretrained* model:
 
-1. make ``data/demo_voc`` (32 px canvases, one digit each, 2,000 train / 100 val) from
+1. make ``data/demo_voc`` (33 px canvases, one digit each, 2,000 train / 1,000 val) from
    scikit-learn's real digit scans unless it is there (``softeq_lab.digits``);
 2. **pretrain** ``configs/demo/segformer_pretrain_demo.py`` (plain SegFormer, upright
    images): the common starting weights;

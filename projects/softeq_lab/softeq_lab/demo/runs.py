@@ -29,7 +29,7 @@ class DemoStage:
         config: its config, relative to the repository root.
         start_from: the stage whose checkpoint it starts from (``None``: the config's own
             initialisation).
-        length_option: the ``run_demo.py`` option that sets its schedule length.
+        length_option: the ``softeq_lab.demo.run_demo`` option that sets its schedule length.
         compared: a row of the figure (the twins; not the pretraining).
         model: how the table names the model.
     """
@@ -44,7 +44,7 @@ class DemoStage:
         """``'Base'`` / ``'SoftEq s=0.8'``: the figure's row label."""
         if self.name != 'softeq':
             return self.model
-        return f'{self.model} s={record.softness:g}' if record.softness == record.softness \
+        return f'{self.model} s={record.softness:g}' if record.softness is not None \
             else self.model
 
 
@@ -117,7 +117,7 @@ def stage_table(task: DemoTask, records: Dict[str, object]) -> Tuple[List[str], 
     rows = []
     for stage in task.stages:
         record = records[stage.name]
-        softness = record.softness if record.softness == record.softness else 'per kind'
+        softness = record.softness if record.softness is not None else 'per kind'
         rows.append([stage.name, stage.model, f'{softness:g}' if isinstance(softness, float)
                      else softness] + [f'{record.metrics[key]:.2f}' for _, key in task.metrics])
     return columns, rows

@@ -36,12 +36,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
-from softeq_lab.digits import render as digits_lib
-from softeq_lab.digits.scans import load_digit_scans
 import numpy as np
 from PIL import Image
 
+from softeq_lab.digits import render as digits_lib
+from softeq_lab.digits.scans import load_digit_scans
+
 GENERATOR = 'mmsofteq softeq_lab.digits.make_demo_data'
+#: what the manifests of earlier versions say (the same sets, written by the converter when it
+#: lived in tools/): still ours
+EARLIER_GENERATORS = ('mmsofteq tools/dataset_converters/demo_digits.py', )
 GENERATOR_VERSION = 1
 MANIFEST_NAME = 'demo_manifest.json'
 # More files than this that we did not write means "somebody's real data", never touched.
@@ -272,7 +276,8 @@ def read_manifest(root: Union[str, Path]) -> Optional[dict]:
         manifest = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(manifest, dict) or manifest.get('generator') != GENERATOR:
+    if not isinstance(manifest, dict) or \
+            manifest.get('generator') not in (GENERATOR, ) + EARLIER_GENERATORS:
         return None
     return manifest
 

@@ -4,7 +4,7 @@ One :class:`PaperCell` per (table, dataset, backbone, column): its configs under
 ``configs/paper/``, the logged metric keys in the table's order, the paper's numbers and the
 factor that turns our logged value into the paper's unit. The only place in the repository
 that holds the paper's numbers besides configs/README.md (tests check that the two agree);
-``compare_paper.py`` prints a multi-seed result next to them.
+``softeq_lab.paper.compare_paper`` prints a multi-seed result next to them.
 """
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ COLUMNS = ['cell', 'config', 'metric', 'ours (mean Â± std, n)', 'paper', 'ours â
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Print results next to the paper\'s cells')
     parser.add_argument('results', nargs='*', metavar='RESULT',
-                        help=f'a multi_seed.py work dir or its {SUMMARY_FILE}')
+                        help=f'a softeq_lab.sweeps.multi_seed work dir or its {SUMMARY_FILE}')
     parser.add_argument('--list', action='store_true',
                         help='list every paper cell with the configs that run it')
     args = parser.parse_args(argv)
@@ -39,7 +39,7 @@ def load_summary(path: str) -> dict:
     """The ``multi_seed.json`` at ``path`` (a file or the work dir holding it)."""
     file = osp.join(path, SUMMARY_FILE) if osp.isdir(path) else path
     if not osp.isfile(file):
-        raise SystemExit(f'compare_paper.py: no {SUMMARY_FILE} at {path} (run '
+        raise SystemExit(f'softeq_lab.paper.compare_paper: no {SUMMARY_FILE} at {path} (run '
                          'softeq_lab.sweeps.multi_seed CONFIG --work-dir DIR first)')
     with open(file, encoding='utf-8') as handle:
         return json.load(handle)
@@ -49,8 +49,8 @@ def comparison_rows(summary: dict) -> List[list]:
     """One row per (paper cell of the summary's config, metric)."""
     cells = cells_of_config(summary['config'])
     if not cells:
-        raise SystemExit(f'compare_paper.py: {summary["config"]} runs no paper cell '
-                         '(compare_paper.py --list shows the configs that do)')
+        raise SystemExit(f'softeq_lab.paper.compare_paper: {summary["config"]} runs no paper cell '
+                         '(softeq_lab.paper.compare_paper --list shows the configs that do)')
     name = osp.basename(summary['config'])
     rows = []
     for cell in cells:

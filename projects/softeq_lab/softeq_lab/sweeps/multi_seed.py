@@ -198,9 +198,10 @@ def collect_seeds(cfg, seeds: List[int], work_dir: str, *, config_path: str) -> 
         runs[str(seed)] = dict(metrics=data['metrics'], checkpoint=data['checkpoint'],
                                run_dir=run_dir)
     if missing:
-        raise SystemExit(f'multi_seed.py --collect: no {TEST_BEST_FILE} for seed(s) {missing} '
-                         f'in {work_dir}/seed_<S> (train them with tools/train.py or '
-                         'dist_train.sh ... --test-best --work-dir WORK_DIR/seed_<S>)')
+        raise SystemExit(f'softeq_lab.sweeps.multi_seed --collect: no {TEST_BEST_FILE} for '
+                         f'seed(s) {missing} in {work_dir}/seed_<S> (train them with '
+                         'tools/train.py or dist_train.sh ... --test-best --work-dir '
+                         'WORK_DIR/seed_<S>)')
     summary = write_summary(runs, work_dir, task=task, config_path=config_path)
     write_table(summary, work_dir)
     return summary
@@ -219,7 +220,7 @@ def main(argv=None):
         else:
             run_seeds(cfg, args.seeds, work_dir, resume=args.resume, config_path=args.config)
     except StaleRunError as error:
-        raise SystemExit(f'multi_seed.py: {error}')
+        raise SystemExit(f'softeq_lab.sweeps.multi_seed: {error}')
 
 
 if __name__ == '__main__':

@@ -1,6 +1,6 @@
 """A softness sweep of one config: every run, then the CSV and the trade-off plot.
 
-``tools/softness_sweep.py`` is a thin command line over :func:`run_sweep`::
+``python -m softeq_lab.sweeps.softness_sweep`` is a thin command line over :func:`run_sweep`::
 
     cfg = Config.fromfile('configs/segformer_softeq_voc.py')
     result = run_sweep(cfg, [0, 0.5, 0.9, 1], 'work_dirs/sweep')

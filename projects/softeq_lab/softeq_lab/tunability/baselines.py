@@ -1,5 +1,5 @@
 """The rotation baselines side by side on real handwritten digits (the library of
-``baselines_digits.py``).
+``softeq_lab.tunability.baselines_digits``).
 
 Every method is an mmpretrain ``ImageClassifier`` built through the mmsofteq registry, trained
 from scratch with the same loop (Adam, no augmentation, seeded init and batch order) on the

@@ -265,3 +265,19 @@ def test_stale_temporaries_of_dead_runs_are_removed(tmp_path):
     assert not demo_writer._pid_alive(999999999)
     build_demo_set(root, TINY_SEG)
     assert not dead.exists() and _siblings(root) == ['demo_voc']
+
+
+def test_a_set_written_by_the_earlier_converter_path_is_still_ours(tmp_path):
+    """Sets made before the converter moved into softeq_lab name the old tool in their
+    manifest: they are reused as they are, never refused as foreign data."""
+    root = tmp_path / 'data' / 'demo_voc'
+    assert build_demo_set(root, TINY_SEG) == 'generated'
+    manifest_path = root / demo_writer.MANIFEST_NAME
+    manifest = json.loads(manifest_path.read_text())
+    manifest['generator'] = 'mmsofteq tools/dataset_converters/demo_digits.py'
+    manifest_path.write_text(json.dumps(manifest))
+    assert read_manifest(root)['generator'] == manifest['generator']
+    assert build_demo_set(root, TINY_SEG) == 'already generated'
+    manifest['generator'] = 'someone else'
+    manifest_path.write_text(json.dumps(manifest))
+    assert read_manifest(root) is None

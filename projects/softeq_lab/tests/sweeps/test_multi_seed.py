@@ -1,5 +1,5 @@
-"""softeq_lab.sweeps.multi_seed and compare_paper.py on a paper config (the CIFAR-10 ViT
-of configs/paper/, encoder narrowed, tiny CIFAR data) with mmengine's real Runner.
+"""softeq_lab.sweeps.multi_seed and softeq_lab.paper.compare_paper on a paper config (the
+CIFAR-10 ViT of configs/paper/, encoder narrowed, tiny CIFAR data) with mmengine's real Runner.
 
 Covered: the seed reaching ``randomness`` and every ``SeededSplitDataset``; one run per seed
 tested on its best-val checkpoint (the paper's selection); mean / std written and equal to the
