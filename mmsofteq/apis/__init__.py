@@ -1,4 +1,4 @@
-"""Config-level helpers the tools are built from (the top layer: imports every other one).
+"""Config-level helpers the tools and the experiments are built from (the top layer: imports every other one).
 
 * :mod:`.config`: where a config asks for soft equivariance or rotated evaluation
   (one detector each), the model the Runner would build, the plain config without mmsofteq;
@@ -6,8 +6,10 @@
 * :mod:`.cli`: ``--cfg-options`` and config loading shared by every tool;
 * :mod:`.equivariance_profile`: where a model breaks rotation equivariance, layer by layer
   (``profile_equivariance``), and a one-line check for tests (``check_equivariance``);
-* :mod:`.runs`: crash-safe train-and-test runs (the softness sweep, multi-seed runs, the
-  demo's stages).
+* :mod:`.runs`: crash-safe train-and-test runs (:func:`run_config`: the experiments'
+  softness sweep, multi-seed runs and demo stages);
+* :mod:`.benchmarking`: side-by-side timing of model variants (imported from its module:
+  ``from mmsofteq.apis.benchmarking import interleaved, summarise``).
 """
 from .angle_override import apply_angle_override
 from .cli import (add_config_arguments, add_launcher_arguments, export_local_rank, load_config,
