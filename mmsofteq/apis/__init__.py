@@ -1,4 +1,5 @@
-"""Config-level helpers the tools and the experiments are built from (the top layer: imports every other one).
+"""Config-level helpers the tools and the experiments are built from (the top layer: imports
+every other one).
 
 * :mod:`.config`: where a config asks for soft equivariance or rotated evaluation
   (one detector each), the model the Runner would build, the plain config without mmsofteq;
