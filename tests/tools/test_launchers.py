@@ -238,23 +238,38 @@ def test_prepare_runtime_rewrites_mmseg_syncbn_config_without_touching_single_pr
     assert cfg.get('model_wrapper_cfg') is None  # no process group, no DDP settings
 
 
-def test_dist_env_is_read_from_each_launchers_variables():
-    torchrun = dist_env_from_launcher('pytorch', {
+LAUNCHER_VARIABLES = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_', 'OMPI_', 'SLURM_')
+
+
+def _dist_env(monkeypatch, launcher, variables):
+    """``dist_env_from_launcher(launcher)`` in an environment holding exactly ``variables`` of
+    the launchers' variables."""
+    with monkeypatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith(LAUNCHER_VARIABLES):
+                patch.delenv(name)
+        for name, value in variables.items():
+            patch.setenv(name, value)
+        return dist_env_from_launcher(launcher)
+
+
+def test_dist_env_is_read_from_each_launchers_variables(monkeypatch):
+    torchrun = _dist_env(monkeypatch, 'pytorch', {
         'RANK': '3', 'WORLD_SIZE': '4', 'LOCAL_RANK': '1', 'MASTER_ADDR': '10.0.0.1',
         'MASTER_PORT': '1234'})
     assert (torchrun.rank, torchrun.world_size, torchrun.local_rank) == (3, 4, 1)
-    mpi = dist_env_from_launcher('mpi', {
+    mpi = _dist_env(monkeypatch, 'mpi', {
         'OMPI_COMM_WORLD_RANK': '1', 'OMPI_COMM_WORLD_SIZE': '2',
         'OMPI_COMM_WORLD_LOCAL_RANK': '1'})
     assert (mpi.rank, mpi.world_size, mpi.master_addr, mpi.master_port) == \
         (1, 2, '127.0.0.1', '29500')
-    slurm = dist_env_from_launcher('slurm', {
+    slurm = _dist_env(monkeypatch, 'slurm', {
         'SLURM_PROCID': '5', 'SLURM_NTASKS': '8', 'SLURM_LOCALID': '1',
         'MASTER_ADDR': 'node7'})
     assert (slurm.rank, slurm.world_size, slurm.local_rank, slurm.master_addr) == \
         (5, 8, 1, 'node7')
     with pytest.raises(KeyError, match='WORLD_SIZE'):
-        dist_env_from_launcher('pytorch', {'RANK': '0'})
+        _dist_env(monkeypatch, 'pytorch', {'RANK': '0'})
 
 
 FREEZE_HOOK = '''
