@@ -1,7 +1,9 @@
-"""The one CSV writer of the experiments (sweeps, multi-seed runs, the digits experiments)."""
+"""The one CSV writer of the experiments (sweeps, multi-seed runs, the digits experiments), and
+the run files the digits experiments write next to it."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import os.path as osp
 from typing import Any, Mapping, Optional, Sequence
@@ -22,3 +24,12 @@ def write_csv(rows: Sequence[Mapping[str, Any]], path: str,
         for row in rows:
             writer.writerow({key: row.get(key, '') for key in columns})
     return path
+
+
+def write_run_files(out_dir: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
+                    config: Mapping[str, Any]) -> None:
+    """``out_dir/runs.csv`` (``rows`` in ``columns``) and ``out_dir/config.json`` (``config``:
+    the experiment's settings, wall time and command)."""
+    write_csv(rows, osp.join(out_dir, 'runs.csv'), columns)
+    with open(osp.join(out_dir, 'config.json'), 'w') as handle:
+        json.dump(dict(config), handle, indent=2)

@@ -15,14 +15,13 @@ the defaults it takes a few minutes on two CPU cores; ``--epochs 1 --methods sof
 a quick check.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import shlex
 import sys
 import time
 
-from softeq_lab.csv_rows import write_csv
+from softeq_lab.csv_rows import write_run_files
 from softeq_lab.tunability import baselines as digit_baselines
 from softeq_lab.tunability import core as tunability
 from softeq_lab.tunability import tunability_digits
@@ -118,10 +117,9 @@ def main(argv=None):
                                  f'{config.epochs} epochs, {len(config.seeds)} seed(s)')
     wall_seconds = time.perf_counter() - start
 
-    write_csv(rows, osp.join(args.out_dir, 'runs.csv'), digit_baselines.RUN_COLUMNS)
-    with open(osp.join(args.out_dir, 'config.json'), 'w') as handle:
-        json.dump(dict(tunability.config_dict(config), wall_seconds=wall_seconds,
-                       command=command_line(argv)), handle, indent=2)
+    write_run_files(args.out_dir, rows, digit_baselines.RUN_COLUMNS,
+                    dict(tunability.config_dict(config), wall_seconds=wall_seconds,
+                         command=command_line(argv)))
     text = summary_text(config, summary, wall_seconds, argv, figure)
     with open(osp.join(args.out_dir, 'summary.md'), 'w') as handle:
         handle.write(text + '\n')

@@ -15,7 +15,6 @@ with ``--docs-tag TAG`` the figure is ``tunability_digits_TAG.png`` and the bloc
 ``<!-- tunability-TAG:begin -->`` ... ``<!-- tunability-TAG:end -->`` (a second sweep).
 """
 import argparse
-import json
 import os
 import os.path as osp
 import platform
@@ -25,7 +24,7 @@ import shutil
 import sys
 import time
 
-from softeq_lab.csv_rows import write_csv
+from softeq_lab.csv_rows import write_run_files
 from softeq_lab.paths import REPO_ROOT
 from softeq_lab.tunability import core as tunability
 DOCS_RESULTS = osp.join('docs', 'results.md')
@@ -152,10 +151,9 @@ def main(argv=None):
                             f'mean ± std over {len(config.seeds)} seeds')
     wall_seconds = time.perf_counter() - start
 
-    write_csv(rows, osp.join(args.out_dir, 'runs.csv'), tunability.RUN_COLUMNS)
-    with open(osp.join(args.out_dir, 'config.json'), 'w') as handle:
-        json.dump(dict(tunability.config_dict(config), wall_seconds=wall_seconds,
-                       command=command_line(argv)), handle, indent=2)
+    write_run_files(args.out_dir, rows, tunability.RUN_COLUMNS,
+                    dict(tunability.config_dict(config), wall_seconds=wall_seconds,
+                         command=command_line(argv)))
     block = generated_block(tunability, config, summary, wall_seconds, argv,
                             ('figures/' if args.docs else '') + figure_name(args.docs_tag),
                             args.docs_tag)
